@@ -1,0 +1,86 @@
+// Backward pass of one PECNN convolution layer with respect to its input (the "backward data" of
+// cuDNN): dL/dinput = transposed convolution of dL/d(pre-activation). Used for every layer but the first
+// during training, and for the first too when the input gradient is wanted (expression optimisation,
+// saliency).
+//
+// Layouts as in pecnn_conv_generator.cpp. output_bins_inner writes the gradient in the dataset's layout
+// (x, ci, n). add_readout adds the readout's direct contribution dL/dpred(n) * readout_weight(x, ci): the
+// invariant layer's input h also feeds the readout, so its gradient is the sum of both paths.
+#include "Halide.h"
+
+#include "schedules/pecnn_conv_grad_input_schedule.h"
+
+namespace {
+
+using namespace Halide;
+
+class PecnnConvGradInput : public Generator<PecnnConvGradInput> {
+public:
+    GeneratorParam<bool> output_bins_inner{"output_bins_inner", false};
+    GeneratorParam<bool> add_readout{"add_readout", false};
+
+    Input<Buffer<float, 3>> output{"output"};           // the layer's forward output, post-ReLU (co, x, n)
+    Input<Buffer<float, 3>> output_grad{"output_grad"}; // dL/doutput (co, x, n)
+    Input<Buffer<float, 3>> weight{"weight"};           // (k, ci, co)
+    Input<int> dilation{"dilation", 1, 1, 4096};
+    // Read only with add_readout: dL/dprediction per row, and the readout weight (x, ch).
+    Input<Buffer<float, 1>> prediction_grad{"prediction_grad"};
+    Input<Buffer<float, 2>> readout_weight{"readout_weight"};
+    Output<Buffer<float, 3>> input_grad{"input_grad"};
+
+    Var co{"co"}, ci{"ci"}, x{"x"}, n{"n"}, k{"k"};
+    Func pre_grad{"pre_grad"}, weight_ci_inner{"weight_ci_inner"}, grad{"grad"};
+    RDom r;
+
+    void generate() {
+        /* THE ALGORITHM */
+        Expr bins = output.dim(1).extent();
+        Expr channels_out = output.dim(0).extent();
+        Expr kernel = weight.dim(0).extent();
+        Expr pad = dilation * (kernel / 2);
+
+        // dL/d(pre-activation): ReLU passes the gradient where its output is positive (PyTorch's
+        // convention at 0), and it is zero outside the bins (the forward pass's zero padding).
+        Expr xc = clamp(x, 0, bins - 1);
+        pre_grad(co, x, n) =
+            select(x >= 0 && x < bins && output(co, xc, n) > 0.f, output_grad(co, xc, n), 0.f);
+        weight_ci_inner(ci, co, k) = weight(k, ci, co);
+
+        r = RDom(0, channels_out, 0, kernel, "r");
+        if (add_readout) {
+            grad(ci, x, n) = prediction_grad(n) * readout_weight(x, ci);
+        } else {
+            grad(ci, x, n) = 0.f;
+        }
+        grad(ci, x, n) += weight_ci_inner(ci, r.x, r.y) * pre_grad(r.x, x - r.y * dilation + pad, n);
+        if (output_bins_inner) {
+            input_grad(x, ci, n) = grad(ci, x, n);
+        } else {
+            input_grad(ci, x, n) = grad(ci, x, n);
+        }
+
+        /* ESTIMATES */
+        const int rows = 256 * 12;
+        const int channels_in = output_bins_inner ? 6 : 32;
+        output.set_estimates({{0, 32}, {0, 200}, {0, rows}});
+        output_grad.set_estimates({{0, 32}, {0, 200}, {0, rows}});
+        weight.set_estimates({{0, 11}, {0, channels_in}, {0, 32}});
+        dilation.set_estimate(1);
+        prediction_grad.set_estimates({{0, rows}});
+        readout_weight.set_estimates({{0, 200}, {0, 64}});
+        if (output_bins_inner) {
+            input_grad.set_estimates({{0, 200}, {0, channels_in}, {0, rows}});
+        } else {
+            input_grad.set_estimates({{0, channels_in}, {0, 200}, {0, rows}});
+        }
+    }
+
+    void schedule() {
+        if (auto_schedule) return;
+        causeway::schedule_pecnn_conv_grad_input(*this, get_target());
+    }
+};
+
+} // namespace
+
+HALIDE_REGISTER_GENERATOR(PecnnConvGradInput, pecnn_conv_grad_input)

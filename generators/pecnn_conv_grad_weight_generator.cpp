@@ -1,0 +1,83 @@
+// Backward pass of one PECNN convolution layer with respect to its weight and bias (the "backward
+// filter" of cuDNN): a correlation of the layer's input with dL/d(pre-activation), summed over every row
+// (gene x cell type) and bin of the batch.
+#include "Halide.h"
+
+#include "schedules/pecnn_conv_grad_weight_schedule.h"
+
+namespace {
+
+using namespace Halide;
+
+class PecnnConvGradWeight : public Generator<PecnnConvGradWeight> {
+public:
+    GeneratorParam<bool> input_bins_inner{"input_bins_inner", false};
+
+    Input<Buffer<float, 3>> input{"input"};             // (ci, x, n), or (x, ci, n) when input_bins_inner
+    Input<Buffer<float, 3>> output{"output"};           // forward output, post-ReLU (co, x, n)
+    Input<Buffer<float, 3>> output_grad{"output_grad"}; // dL/doutput (co, x, n)
+    Input<int> kernel{"kernel", 11, 1, 4097};
+    Input<int> dilation{"dilation", 1, 1, 4096};
+    Output<Buffer<float, 3>> weight_grad{"weight_grad"}; // (k, ci, co), PyTorch's layout
+    Output<Buffer<float, 1>> bias_grad{"bias_grad"};     // (co)
+
+    Var co{"co"}, ci{"ci"}, x{"x"}, n{"n"}, k{"k"};
+    Func pre_grad{"pre_grad"}, input_padded{"input_padded"}, row_grad{"row_grad"}, weight_sum{"weight_sum"},
+        bias_sum{"bias_sum"};
+    RDom rx, rn, rb;
+
+    void generate() {
+        /* THE ALGORITHM */
+        const int bins_dim = input_bins_inner ? 0 : 1;
+        Expr bins = input.dim(bins_dim).extent();
+        Expr channels_in = input.dim(1 - bins_dim).extent();
+        Expr rows = input.dim(2).extent();
+        Expr pad = dilation * (kernel / 2);
+
+        pre_grad(co, x, n) = select(output(co, x, n) > 0.f, output_grad(co, x, n), 0.f);
+        // Zero outside the bins and, so that schedules may round the channel count up, outside the
+        // input channels.
+        Expr xc = clamp(x, 0, bins - 1), cc = clamp(ci, 0, channels_in - 1);
+        Expr value = input_bins_inner ? input(xc, cc, n) : input(cc, xc, n);
+        input_padded(ci, x, n) = select(x >= 0 && x < bins && ci < channels_in, value, 0.f);
+
+        // Per row first (a register-blocked product over the bins), then over rows.
+        rx = RDom(0, bins, "rx");
+        row_grad(co, ci, k, n) = 0.f;
+        row_grad(co, ci, k, n) += pre_grad(co, rx, n) * input_padded(ci, rx + k * dilation - pad, n);
+        rn = RDom(0, rows, "rn");
+        weight_sum(co, ci, k) = 0.f;
+        weight_sum(co, ci, k) += row_grad(co, ci, k, rn);
+        weight_grad(k, ci, co) = weight_sum(co, ci, k);
+
+        rb = RDom(0, bins, 0, rows, "rb");
+        bias_sum(co) = 0.f;
+        // Written out rather than calling pre_grad, which schedules compute per row of the weight sum.
+        bias_sum(co) += select(output(co, rb.x, rb.y) > 0.f, output_grad(co, rb.x, rb.y), 0.f);
+        bias_grad(co) = bias_sum(co);
+
+        /* ESTIMATES */
+        const int est_rows = 256 * 12;
+        const int est_in = input_bins_inner ? 6 : 32;
+        if (input_bins_inner) {
+            input.set_estimates({{0, 200}, {0, est_in}, {0, est_rows}});
+        } else {
+            input.set_estimates({{0, est_in}, {0, 200}, {0, est_rows}});
+        }
+        output.set_estimates({{0, 32}, {0, 200}, {0, est_rows}});
+        output_grad.set_estimates({{0, 32}, {0, 200}, {0, est_rows}});
+        kernel.set_estimate(11);
+        dilation.set_estimate(1);
+        weight_grad.set_estimates({{0, 11}, {0, est_in}, {0, 32}});
+        bias_grad.set_estimates({{0, 32}});
+    }
+
+    void schedule() {
+        if (auto_schedule) return;
+        causeway::schedule_pecnn_conv_grad_weight(*this, get_target());
+    }
+};
+
+} // namespace
+
+HALIDE_REGISTER_GENERATOR(PecnnConvGradWeight, pecnn_conv_grad_weight)

@@ -1,0 +1,68 @@
+// safetensors (https://huggingface.co/docs/safetensors): an 8-byte little-endian header length, a JSON
+// header naming each tensor's dtype, shape and byte range, then the raw little-endian data. Reads are
+// memory-mapped and validated in full before any tensor is handed out; writes are atomic.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace causeway {
+
+struct TensorInfo {
+    std::string name;
+    std::string dtype; // "F32", "F64", "I64", ... as in the header
+    std::vector<int64_t> shape;
+    uint64_t begin = 0, end = 0; // byte offsets into the data section
+    int64_t elements() const;
+};
+
+std::string shape_string(const std::vector<int64_t> &shape);
+
+class SafetensorsFile {
+public:
+    explicit SafetensorsFile(std::string path);
+    ~SafetensorsFile();
+    SafetensorsFile(const SafetensorsFile &) = delete;
+    SafetensorsFile &operator=(const SafetensorsFile &) = delete;
+
+    const std::string &path() const { return path_; }
+    const std::map<std::string, std::string> &metadata() const { return metadata_; }
+    // A metadata value, or an error naming the file and the missing key.
+    const std::string &metadata(const std::string &key) const;
+    const std::vector<TensorInfo> &tensors() const { return tensors_; }
+    const TensorInfo *find(const std::string &name) const;
+    // An F32 tensor of exactly `shape` (-1 matches any extent); errors name the file and the tensor.
+    const float *f32(const std::string &name, const std::vector<int64_t> &shape) const;
+
+private:
+    std::string path_;
+    void *map_ = nullptr;
+    size_t map_size_ = 0;
+    const uint8_t *data_ = nullptr;
+    std::map<std::string, std::string> metadata_;
+    std::vector<TensorInfo> tensors_;
+    mutable std::map<std::string, std::vector<float>> realigned_;
+};
+
+class SafetensorsWriter {
+public:
+    // Copies the data.
+    void add_f32(const std::string &name, const std::vector<int64_t> &shape, const float *data);
+    void set_metadata(const std::string &key, const std::string &value) { metadata_[key] = value; }
+    // Writes atomically (temporary file, then rename).
+    void write(const std::string &path) const;
+
+private:
+    struct Entry {
+        std::string name;
+        std::vector<int64_t> shape;
+        std::vector<float> data;
+    };
+    std::vector<Entry> entries_;
+    std::map<std::string, std::string> metadata_;
+};
+
+} // namespace causeway

@@ -1,0 +1,299 @@
+#include "causeway/pecnn_network.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include <HalideBuffer.h>
+#include <HalideRuntime.h>
+
+#include "causeway/error.h"
+#include "halide_call.h"
+#include "pecnn_conv_dataset.h"
+#include "pecnn_conv_grad_input_dataset.h"
+#include "pecnn_conv_grad_input_hidden.h"
+#include "pecnn_conv_grad_input_readout.h"
+#include "pecnn_conv_grad_weight_dataset.h"
+#include "pecnn_conv_grad_weight_hidden.h"
+#include "pecnn_conv_hidden.h"
+#include "pecnn_readout.h"
+#include "pecnn_readout_backward.h"
+
+namespace causeway {
+
+using Halide::Runtime::Buffer;
+
+namespace {
+
+// Every schedule splits hidden channels by this without a tail (schedules/pecnn_target.h).
+constexpr int kChannelBlock = 32;
+// Forward passes over many genes run in chunks whose activations stay near this many floats.
+constexpr int64_t kForwardChunkFloats = int64_t(1) << 24;
+
+int round_up(int value, int multiple) { return (value + multiple - 1) / multiple * multiple; }
+
+Buffer<float> pack_conv_weight(const Tensor &w, int in_padded, int out_padded) {
+    const int out = static_cast<int>(w.shape[0]), in = static_cast<int>(w.shape[1]), k = static_cast<int>(w.shape[3]);
+    Buffer<float> packed(k, in_padded, out_padded);
+    packed.fill(0.f);
+    for (int co = 0; co < out; ++co)
+        for (int ci = 0; ci < in; ++ci)
+            for (int j = 0; j < k; ++j) packed(j, ci, co) = w.data[(static_cast<size_t>(co) * in + ci) * k + j];
+    return packed;
+}
+
+Buffer<float> pack_bias(const Tensor &b, int padded) {
+    Buffer<float> packed(padded);
+    packed.fill(0.f);
+    for (int64_t i = 0; i < b.size(); ++i) packed(static_cast<int>(i)) = b.data[i];
+    return packed;
+}
+
+void unpack_conv_weight(const Buffer<float> &packed, Tensor &w) {
+    const int out = static_cast<int>(w.shape[0]), in = static_cast<int>(w.shape[1]), k = static_cast<int>(w.shape[3]);
+    for (int co = 0; co < out; ++co)
+        for (int ci = 0; ci < in; ++ci)
+            for (int j = 0; j < k; ++j) w.data[(static_cast<size_t>(co) * in + ci) * k + j] = packed(j, ci, co);
+}
+
+void unpack_bias(const Buffer<float> &packed, Tensor &b) {
+    for (int64_t i = 0; i < b.size(); ++i) b.data[i] = packed(static_cast<int>(i));
+}
+
+} // namespace
+
+struct PecnnNetwork::Impl {
+    PecnnConfig config;
+    int hp = 0; // hidden channels, padded
+    std::vector<Buffer<float>> weight, bias;
+    Buffer<float> invariant_weight, invariant_bias, readout_weight, readout_bias;
+
+    // Workspace for one batch shape.
+    int64_t genes = -1;
+    int cells = -1;
+    std::vector<Buffer<float>> hidden; // each equivariant layer's output (hp, bins, rows)
+    Buffer<float> invariant, invariant_grad, hidden_grad[2];
+    Buffer<float> prediction_grad, loss;
+    std::vector<Buffer<float>> weight_grad, bias_grad;
+    Buffer<float> invariant_weight_grad, invariant_bias_grad, readout_weight_grad, readout_bias_grad;
+    Buffer<float> unused_rows{1}, unused_readout{1, 1};
+
+    void pack(const PecnnModel &model) {
+        const PecnnConfig &c = model.config;
+        weight.clear();
+        bias.clear();
+        for (int i = 0; i < c.depth; ++i) {
+            weight.push_back(pack_conv_weight(model.equivariant_weight[i], i == 0 ? c.num_marks() : hp, hp));
+            bias.push_back(pack_bias(model.equivariant_bias[i], hp));
+        }
+        invariant_weight = pack_conv_weight(model.invariant_weight, hp, hp);
+        invariant_bias = pack_bias(model.invariant_bias, hp);
+        readout_weight = Buffer<float>(c.bins, 2 * hp);
+        readout_weight.fill(0.f);
+        for (int ch = 0; ch < c.hidden; ++ch)
+            for (int x = 0; x < c.bins; ++x) {
+                readout_weight(x, ch) = model.readout_weight.data[static_cast<size_t>(ch) * c.bins + x];
+                readout_weight(x, hp + ch) =
+                    model.readout_weight.data[static_cast<size_t>(c.hidden + ch) * c.bins + x];
+            }
+        readout_bias = Buffer<float>(1);
+        readout_bias(0) = model.readout_bias.data[0];
+    }
+
+    void reserve(int64_t g, int c, bool backward) {
+        bool grads_ready = !weight_grad.empty();
+        if (g == genes && c == cells && (!backward || grads_ready)) return;
+        const int64_t rows = g * c;
+        if (rows * hp * static_cast<int64_t>(config.bins) > INT32_MAX)
+            fail("a batch of {} genes x {} cell types is too large for one pipeline call", g, c);
+        const int n = static_cast<int>(rows), bins = config.bins;
+        if (g != genes || c != cells) {
+            hidden.clear();
+            for (int i = 0; i < config.depth; ++i) hidden.emplace_back(hp, bins, n);
+            invariant = Buffer<float>(hp, bins, n);
+            invariant_grad = Buffer<float>();
+            hidden_grad[0] = hidden_grad[1] = Buffer<float>();
+            genes = g;
+            cells = c;
+        }
+        if (backward) {
+            if (!invariant_grad.data()) {
+                invariant_grad = Buffer<float>(hp, bins, n);
+                hidden_grad[0] = Buffer<float>(hp, bins, n);
+                hidden_grad[1] = Buffer<float>(hp, bins, n);
+            }
+            prediction_grad = Buffer<float>(c, static_cast<int>(g));
+            loss = Buffer<float>::make_scalar();
+            if (!grads_ready) {
+                weight_grad.clear();
+                bias_grad.clear();
+                for (int i = 0; i < config.depth; ++i) {
+                    weight_grad.emplace_back(config.kernel, i == 0 ? config.num_marks() : hp, hp);
+                    bias_grad.emplace_back(hp);
+                }
+                invariant_weight_grad = Buffer<float>(config.kernel, hp, hp);
+                invariant_bias_grad = Buffer<float>(hp);
+                readout_weight_grad = Buffer<float>(bins, 2 * hp);
+                readout_bias_grad = Buffer<float>(1);
+            }
+        }
+    }
+
+    // Fills hidden[] and invariant for a batch; returns the 4-D views the head takes.
+    void run_layers(const float *inputs, int64_t g, int c) {
+        const int n = static_cast<int>(g * c);
+        Buffer<float> input(const_cast<float *>(inputs), config.bins, config.num_marks(), n);
+        for (int i = 0; i < config.depth; ++i) {
+            if (i == 0) {
+                detail::check_pipeline(pecnn_conv_dataset(input, weight[0], bias[0], config.dilations[0], hidden[0]),
+                                       "pecnn_conv_dataset");
+            } else {
+                detail::check_pipeline(
+                    pecnn_conv_hidden(hidden[i - 1], weight[i], bias[i], config.dilations[i], hidden[i]),
+                    "pecnn_conv_hidden");
+            }
+        }
+        detail::check_pipeline(pecnn_conv_hidden(hidden.back(), invariant_weight, invariant_bias, 1, invariant),
+                               "pecnn_conv_hidden (invariant)");
+    }
+
+    Buffer<float> as_cells(Buffer<float> &rows, int64_t g, int c) {
+        return Buffer<float>(rows.data(), hp, config.bins, c, static_cast<int>(g));
+    }
+};
+
+PecnnNetwork::PecnnNetwork(const PecnnModel &model) : impl_(std::make_unique<Impl>()) {
+    model.config.validate();
+    impl_->config = model.config;
+    impl_->hp = round_up(model.config.hidden, kChannelBlock);
+    impl_->pack(model);
+}
+
+PecnnNetwork::~PecnnNetwork() = default;
+
+const PecnnConfig &PecnnNetwork::config() const { return impl_->config; }
+
+void PecnnNetwork::set_parameters(const PecnnModel &model) { impl_->pack(model); }
+
+void PecnnNetwork::forward(const float *inputs, int64_t genes, int cells, float *predictions) {
+    Impl &m = *impl_;
+    if (genes <= 0 || cells <= 0) return;
+    const int64_t per_gene = static_cast<int64_t>(cells) * m.hp * m.config.bins;
+    const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(genes, kForwardChunkFloats / per_gene));
+    const int64_t input_stride = static_cast<int64_t>(cells) * m.config.num_marks() * m.config.bins;
+    for (int64_t start = 0; start < genes; start += chunk) {
+        const int64_t g = std::min(chunk, genes - start);
+        m.reserve(g, cells, false);
+        m.run_layers(inputs + start * input_stride, g, cells);
+        Buffer<float> h = m.as_cells(m.hidden.back(), g, cells), inv = m.as_cells(m.invariant, g, cells);
+        Buffer<float> out(predictions + start * cells, cells, static_cast<int>(g));
+        detail::check_pipeline(pecnn_readout(h, inv, m.readout_weight, m.readout_bias,
+                                             m.config.pooling == Pooling::Mean ? 0 : 1, out),
+                               "pecnn_readout");
+    }
+}
+
+float PecnnNetwork::backward(const float *inputs, const float *targets, int64_t genes, int cells,
+                             PecnnModel &gradients, float *input_grad, float *predictions) {
+    Impl &m = *impl_;
+    const PecnnConfig &c = m.config;
+    if (genes <= 0 || cells <= 0) fail("backward needs at least one gene and one cell type");
+    m.reserve(genes, cells, true);
+    m.run_layers(inputs, genes, cells);
+    const int n = static_cast<int>(genes * cells);
+
+    Buffer<float> h = m.as_cells(m.hidden.back(), genes, cells), inv = m.as_cells(m.invariant, genes, cells);
+    Buffer<float> inv_grad = m.as_cells(m.invariant_grad, genes, cells);
+    Buffer<float> observed(const_cast<float *>(targets), cells, static_cast<int>(genes));
+    std::vector<float> scratch;
+    float *pred_out = predictions;
+    if (!pred_out) {
+        scratch.resize(static_cast<size_t>(n));
+        pred_out = scratch.data();
+    }
+    Buffer<float> prediction(pred_out, cells, static_cast<int>(genes));
+    detail::check_pipeline(pecnn_readout_backward(h, inv, m.readout_weight, m.readout_bias,
+                                                  c.pooling == Pooling::Mean ? 0 : 1, observed, prediction, m.loss,
+                                                  m.prediction_grad, m.readout_weight_grad, m.readout_bias_grad,
+                                                  inv_grad),
+                           "pecnn_readout_backward");
+
+    // Invariant layer: its weights, and dL/dh of the last equivariant layer through both paths.
+    Buffer<float> pred_grad_rows(m.prediction_grad.data(), n);
+    detail::check_pipeline(pecnn_conv_grad_weight_hidden(m.hidden.back(), m.invariant, m.invariant_grad, c.kernel,
+                                                         1, m.invariant_weight_grad, m.invariant_bias_grad),
+                           "pecnn_conv_grad_weight_hidden (invariant)");
+    detail::check_pipeline(pecnn_conv_grad_input_readout(m.invariant, m.invariant_grad, m.invariant_weight, 1,
+                                                         pred_grad_rows, m.readout_weight, m.hidden_grad[0]),
+                           "pecnn_conv_grad_input_readout");
+
+    Buffer<float> input(const_cast<float *>(inputs), c.bins, c.num_marks(), n);
+    int current = 0;
+    for (int i = c.depth - 1; i >= 0; --i) {
+        Buffer<float> &dy = m.hidden_grad[current];
+        if (i == 0) {
+            detail::check_pipeline(pecnn_conv_grad_weight_dataset(input, m.hidden[0], dy, c.kernel, c.dilations[0],
+                                                                  m.weight_grad[0], m.bias_grad[0]),
+                                   "pecnn_conv_grad_weight_dataset");
+            if (input_grad) {
+                Buffer<float> dx(input_grad, c.bins, c.num_marks(), n);
+                detail::check_pipeline(pecnn_conv_grad_input_dataset(m.hidden[0], dy, m.weight[0], c.dilations[0],
+                                                                     m.unused_rows, m.unused_readout, dx),
+                                       "pecnn_conv_grad_input_dataset");
+            }
+        } else {
+            detail::check_pipeline(pecnn_conv_grad_weight_hidden(m.hidden[i - 1], m.hidden[i], dy, c.kernel,
+                                                                 c.dilations[i], m.weight_grad[i], m.bias_grad[i]),
+                                   "pecnn_conv_grad_weight_hidden");
+            detail::check_pipeline(pecnn_conv_grad_input_hidden(m.hidden[i], dy, m.weight[i], c.dilations[i],
+                                                                m.unused_rows, m.unused_readout,
+                                                                m.hidden_grad[1 - current]),
+                                   "pecnn_conv_grad_input_hidden");
+            current = 1 - current;
+        }
+    }
+
+    // Back to PyTorch's layout.
+    if (gradients.config.depth != c.depth || gradients.config.hidden != c.hidden)
+        gradients = PecnnModel(c);
+    for (int i = 0; i < c.depth; ++i) {
+        unpack_conv_weight(m.weight_grad[i], gradients.equivariant_weight[i]);
+        unpack_bias(m.bias_grad[i], gradients.equivariant_bias[i]);
+    }
+    unpack_conv_weight(m.invariant_weight_grad, gradients.invariant_weight);
+    unpack_bias(m.invariant_bias_grad, gradients.invariant_bias);
+    for (int ch = 0; ch < c.hidden; ++ch)
+        for (int x = 0; x < c.bins; ++x) {
+            gradients.readout_weight.data[static_cast<size_t>(ch) * c.bins + x] = m.readout_weight_grad(x, ch);
+            gradients.readout_weight.data[static_cast<size_t>(c.hidden + ch) * c.bins + x] =
+                m.readout_weight_grad(x, m.hp + ch);
+        }
+    gradients.readout_bias.data[0] = m.readout_bias_grad(0);
+    return m.loss();
+}
+
+double PecnnNetwork::forward_flops(const PecnnConfig &c, int64_t genes, int cells) {
+    const double rows = static_cast<double>(genes) * cells, per_bin = 2.0 * c.kernel * c.bins;
+    double flops = 0;
+    for (int i = 0; i < c.depth; ++i) flops += per_bin * (i == 0 ? c.num_marks() : c.hidden) * c.hidden;
+    flops += per_bin * c.hidden * c.hidden;   // invariant convolution
+    flops += 2.0 * 2 * c.hidden * c.bins;     // readout
+    return flops * rows;
+}
+
+double PecnnNetwork::training_flops(const PecnnConfig &c, int64_t genes, int cells) {
+    const double rows = static_cast<double>(genes) * cells, per_bin = 2.0 * c.kernel * c.bins;
+    double backward = 0;
+    for (int i = 0; i < c.depth; ++i) {
+        const double layer = per_bin * (i == 0 ? c.num_marks() : c.hidden) * c.hidden;
+        backward += i == 0 ? layer : 2 * layer; // weights always; input only past the first layer
+    }
+    backward += 2 * per_bin * c.hidden * c.hidden; // invariant: weights and input
+    backward += 2 * 2.0 * 2 * c.hidden * c.bins;   // readout: weights and input
+    return forward_flops(c, genes, cells) + backward * rows;
+}
+
+void set_pipeline_threads(int threads) {
+    if (threads > 0) halide_set_num_threads(threads);
+}
+
+} // namespace causeway

@@ -1,0 +1,48 @@
+// Schedules for generators/pecnn_conv_grad_input_generator.cpp, per target family.
+#pragma once
+
+#include "Halide.h"
+#include "schedules/pecnn_target.h"
+
+namespace causeway {
+
+// Hidden layout: the transposed convolution has the forward convolution's shape (input channels play
+// the output channels' part), so it takes the same register block (see pecnn_conv_schedule.h).
+// Dataset layout (first layer, a handful of marks): vectors run along the bins instead, and each row's
+// gradient is accumulated in L1; this path serves expression optimisation only and costs about a fifth
+// of a hidden layer.
+template <typename G> void schedule_pecnn_conv_grad_input_cpu(G &g, const Halide::Target &target) {
+    using namespace Halide;
+    const CpuBlock block = pecnn_cpu_block(target);
+    g.weight_ci_inner.compute_root();
+    if (!g.output_bins_inner) {
+        Var ci_o("ci_o"), ci_i("ci_i"), xo("xo"), xi("xi");
+        g.input_grad.split(g.ci, ci_o, ci_i, kPecnnChannelBlock)
+            .split(g.x, xo, xi, block.x_block, TailStrategy::ShiftInwards)
+            .reorder(ci_i, xi, ci_o, xo, g.n)
+            .vectorize(ci_i, block.vector)
+            .unroll(xi)
+            .parallel(g.n);
+        g.grad.compute_at(g.input_grad, ci_o).vectorize(g.ci, block.vector).unroll(g.ci).unroll(g.x);
+        g.grad.update()
+            .reorder(g.ci, g.x, g.r.x, g.r.y)
+            .vectorize(g.ci, block.vector)
+            .unroll(g.ci)
+            .unroll(g.x);
+        g.pre_grad.compute_at(g.input_grad, g.n).vectorize(g.co, block.vector);
+    } else {
+        g.input_grad.reorder(g.x, g.ci, g.n).vectorize(g.x, block.vector, TailStrategy::GuardWithIf).parallel(g.n);
+        g.grad.compute_at(g.input_grad, g.n).vectorize(g.x, block.vector, TailStrategy::GuardWithIf);
+        g.grad.update()
+            .reorder(g.x, g.ci, g.r.x, g.r.y)
+            .vectorize(g.x, block.vector, TailStrategy::GuardWithIf);
+        g.pre_grad.compute_at(g.input_grad, g.n).reorder_storage(g.x, g.co, g.n);
+    }
+}
+
+template <typename G> void schedule_pecnn_conv_grad_input(G &g, const Halide::Target &target) {
+    if (target.has_gpu_feature()) throw Halide::CompileError("pecnn_conv_grad_input: no GPU schedule yet");
+    schedule_pecnn_conv_grad_input_cpu(g, target);
+}
+
+} // namespace causeway

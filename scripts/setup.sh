@@ -1,0 +1,33 @@
+#!/bin/bash
+# Installs causeway's build and test dependencies from Debian (bookworm) packages, then configures and
+# builds into build/. Idempotent: packages already present are not fetched again, and the build is
+# incremental. Run as root (or with sudo available).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+    cmake ninja-build g++ pkg-config
+    libhalide14-0-dev          # Halide 14 (brings LLVM 14) for the generators
+    libceres-dev libeigen3-dev # Ceres Solver 2.1 for the statistics
+    libfmt-dev libcli11-dev nlohmann-json3-dev zlib1g-dev
+    libgtest-dev libgmock-dev libbenchmark-dev
+)
+# The PyTorch reference (cross-checks in the tests, skipped when absent; benchmarks): --with-reference.
+if [ "${1:-}" = "--with-reference" ]; then
+    packages+=(python3-torch python3-numpy libopenblas0-openmp)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo=sudo
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+jobs=$(nproc)
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
+cmake --build build -j "$jobs"
