@@ -10,6 +10,7 @@ packages=(
     libhalide14-0-dev          # Halide 14 (brings LLVM 14) for the generators
     libceres-dev libeigen3-dev # Ceres Solver 2.1 for the statistics
     libfmt-dev libcli11-dev nlohmann-json3-dev zlib1g-dev
+    libbigwig-dev              # bigWig tracks (causeway prepare)
     libgtest-dev libgmock-dev libbenchmark-dev
 )
 # The PyTorch reference (cross-checks in the tests, skipped when absent; benchmarks): --with-reference.
