@@ -25,8 +25,9 @@ CommandRun setup(CLI::App &app) {
     app.add_option("--kernel", o->kernel, "Kernel width K along the bins (odd)")->check(CLI::Range(1, 4097));
     app.add_option("--dilations", o->dilations,
                    "Dilation per equivariant layer, comma-separated (one value: the same for every layer)");
-    app.add_option("--pooling", o->pooling, "Invariant branch pooling over cell types: mean (the paper) or max "
-                                            "(the authors' code)")
+    app.add_option("--pooling", o->pooling,
+                   "Invariant branch pooling over cell types: mean (the paper) or max "
+                   "(the authors' code)")
         ->check(CLI::IsMember({"mean", "max"}));
     app.add_option("--marks", o->marks, "Histone marks, in the dataset's order");
     app.add_option("--bins", o->bins, "Bins per window L")->check(CLI::Range(8, 1000000));
@@ -51,7 +52,8 @@ CommandRun setup(CLI::App &app) {
         }
         // One value applies to every layer; a longer list is cut to the depth, as the module's
         // dilations[:depth].
-        if (config.dilations.size() == 1) config.dilations.assign(static_cast<size_t>(config.depth), config.dilations[0]);
+        if (config.dilations.size() == 1)
+            config.dilations.assign(static_cast<size_t>(config.depth), config.dilations[0]);
         if (static_cast<int>(config.dilations.size()) > config.depth) config.dilations.resize(config.depth);
         config.validate();
         PecnnModel model = pecnn_init(config, o->seed);
@@ -61,7 +63,8 @@ CommandRun setup(CLI::App &app) {
 }
 
 const CommandRegistrar registrar{{"init-model", "Equivariant CNN", 10,
-                                  "Write a new equivariant CNN with PyTorch's default initialisation", setup}};
+                                  "Write a new equivariant CNN with PyTorch's default initialisation",
+                                  setup}};
 
 } // namespace
 } // namespace causeway::cli

@@ -22,8 +22,10 @@ struct PredictOptions {
 CommandRun setup(CLI::App &app) {
     auto o = std::make_shared<PredictOptions>();
     app.add_option("-m,--model", o->model, "Model file (safetensors, architecture pecnn)")->required();
-    app.add_option("-d,--dataset", o->dataset, "Dataset file (safetensors; its .genes.tsv beside it)")->required();
-    app.add_option("-o,--out", o->out, "Predictions TSV (gene_id chrom cell_type predicted observed); - for stdout");
+    app.add_option("-d,--dataset", o->dataset, "Dataset file (safetensors; its .genes.tsv beside it)")
+        ->required();
+    app.add_option("-o,--out", o->out,
+                   "Predictions TSV (gene_id chrom cell_type predicted observed); - for stdout");
     app.add_option("--batch", o->batch, "Genes per compiled call")->check(CLI::Range(1, 65536));
     add_threads_option(app, o->threads);
     return [o]() {
@@ -32,8 +34,8 @@ CommandRun setup(CLI::App &app) {
         Dataset data(o->dataset);
         const PecnnConfig &c = model.config;
         if (data.mark_names() != c.marks)
-            fail("the dataset's marks ({}) differ from the model's ({}): {} vs {}", join_list(data.mark_names()),
-                 join_list(c.marks), o->dataset, o->model);
+            fail("the dataset's marks ({}) differ from the model's ({}): {} vs {}",
+                 join_list(data.mark_names()), join_list(c.marks), o->dataset, o->model);
         if (data.bins() != c.bins)
             fail("the dataset has {} bins per window but the model expects {}: {} vs {}", data.bins(), c.bins,
                  o->dataset, o->model);
@@ -58,8 +60,8 @@ CommandRun setup(CLI::App &app) {
                     out.print("{}\t{}\t{}\t{:.9g}\tNA\n", gene.gene_id, gene.chrom, data.cell_types()[cell],
                               predictions[g * cells + cell]);
                 } else {
-                    out.print("{}\t{}\t{}\t{:.9g}\t{:.9g}\n", gene.gene_id, gene.chrom, data.cell_types()[cell],
-                              predictions[g * cells + cell], observed);
+                    out.print("{}\t{}\t{}\t{:.9g}\t{:.9g}\n", gene.gene_id, gene.chrom,
+                              data.cell_types()[cell], predictions[g * cells + cell], observed);
                 }
             }
         }

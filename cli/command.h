@@ -16,8 +16,8 @@ using CommandRun = std::function<int()>;
 
 struct CommandSpec {
     std::string name;
-    std::string group;  // heading on the usage screen
-    int order;          // position on the usage screen (groups ordered by their first command)
+    std::string group; // heading on the usage screen
+    int order;         // position on the usage screen (groups ordered by their first command)
     std::string summary;
     // Declares the options on `app` (with live defaults) and returns the function that runs the command.
     std::function<CommandRun(CLI::App &app)> setup;

@@ -20,7 +20,9 @@ std::vector<CommandSpec> &registered_commands() {
     return commands;
 }
 
-CommandRegistrar::CommandRegistrar(CommandSpec spec) { registered_commands().push_back(std::move(spec)); }
+CommandRegistrar::CommandRegistrar(CommandSpec spec) {
+    registered_commands().push_back(std::move(spec));
+}
 
 namespace {
 
@@ -32,9 +34,10 @@ std::vector<CommandSpec> sorted_commands() {
 }
 
 std::string usage_screen() {
-    std::string text = fmt::format("causeway {}: putatively causal gene-regulatory mechanisms, compiled ahead of "
-                                   "time\n\nUsage: causeway <command> [options]\n",
-                                   kVersion);
+    std::string text =
+        fmt::format("causeway {}: putatively causal gene-regulatory mechanisms, compiled ahead of "
+                    "time\n\nUsage: causeway <command> [options]\n",
+                    kVersion);
     std::string group;
     for (const auto &command : sorted_commands()) {
         if (command.group != group) {

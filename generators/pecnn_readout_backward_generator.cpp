@@ -35,7 +35,8 @@ public:
 
     void generate() {
         /* THE ALGORITHM */
-        a.define(hidden, invariant, readout_weight, readout_bias, pooling);
+        a.define_pooling(invariant, pooling);
+        a.define_readout(hidden, readout_weight, readout_bias);
         Expr cells = observed.dim(0).extent(), genes = observed.dim(1).extent();
         Expr hp = hidden.dim(0).extent();
 
@@ -63,8 +64,8 @@ public:
         rg = RDom(0, genes, "rg");
         weight_grad_gene(ch, x) = 0.f;
         weight_grad_gene(ch, x) += gene_grad(rg) * a.pooled(ch, x, rg);
-        readout_weight_grad(x, ch) = select(ch < hp, weight_grad_cell(min(ch, hp - 1), x),
-                                            weight_grad_gene(max(ch - hp, 0), x));
+        readout_weight_grad(x, ch) =
+            select(ch < hp, weight_grad_cell(min(ch, hp - 1), x), weight_grad_gene(max(ch - hp, 0), x));
 
         // Mean pooling spreads the gradient evenly over cell types; max pooling sends it to the maxima,
         // split evenly between ties as PyTorch's amax does.

@@ -1,5 +1,5 @@
-// PECNN forward head: the invariant branch's pooling and the readout layer, giving log1p(TPM) per
-// (cell type, gene). See pecnn_readout_algorithm.h.
+// PECNN forward head: the readout layer on [h, pooled invariant branch tiled over cells], giving
+// log1p(TPM) per (cell type, gene). See pecnn_readout_algorithm.h.
 #include "Halide.h"
 
 #include "generators/pecnn_readout_algorithm.h"
@@ -11,26 +11,25 @@ using namespace Halide;
 
 class PecnnReadout : public Generator<PecnnReadout> {
 public:
-    Input<Buffer<float, 4>> hidden{"hidden"};       // last equivariant layer (ch, x, c, g)
-    Input<Buffer<float, 4>> invariant{"invariant"}; // invariant convolution, post-ReLU (ch, x, c, g)
+    Input<Buffer<float, 4>> hidden{"hidden"}; // last equivariant layer (ch, x, c, g)
+    Input<Buffer<float, 3>> pooled{"pooled"}; // invariant branch pooled over cells (ch, x, g)
     Input<Buffer<float, 2>> readout_weight{"readout_weight"};
     Input<Buffer<float, 1>> readout_bias{"readout_bias"};
-    Input<int> pooling{"pooling", 0, 0, 1}; // 0 mean, 1 max
     Output<Buffer<float, 2>> prediction{"prediction"}; // (c, g)
 
     causeway::PecnnReadoutAlgorithm a;
 
     void generate() {
         /* THE ALGORITHM */
-        a.define(hidden, invariant, readout_weight, readout_bias, pooling);
+        a.define_pooled(pooled);
+        a.define_readout(hidden, readout_weight, readout_bias);
         prediction(a.c, a.g) = a.prediction(a.c, a.g);
 
         /* ESTIMATES */
         hidden.set_estimates({{0, 32}, {0, 200}, {0, 12}, {0, 256}});
-        invariant.set_estimates({{0, 32}, {0, 200}, {0, 12}, {0, 256}});
+        pooled.set_estimates({{0, 32}, {0, 200}, {0, 256}});
         readout_weight.set_estimates({{0, 200}, {0, 64}});
         readout_bias.set_estimates({{0, 1}});
-        pooling.set_estimate(0);
         prediction.set_estimates({{0, 12}, {0, 256}});
     }
 

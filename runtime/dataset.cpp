@@ -60,18 +60,20 @@ Dataset::Dataset(const std::string &path) : file_(std::make_unique<SafetensorsFi
     genes_ = inputs->shape[0];
     bins_ = static_cast<int>(inputs->shape[3]);
     if (inputs->shape[1] != cells())
-        fail("tensor 'inputs' in {} has {} cell types but metadata 'cell_types' lists {}", path, inputs->shape[1],
-             cells());
+        fail("tensor 'inputs' in {} has {} cell types but metadata 'cell_types' lists {}", path,
+             inputs->shape[1], cells());
     if (inputs->shape[2] != marks())
-        fail("tensor 'inputs' in {} has {} marks but metadata 'marks' lists {}", path, inputs->shape[2], marks());
+        fail("tensor 'inputs' in {} has {} marks but metadata 'marks' lists {}", path, inputs->shape[2],
+             marks());
     if (genes_ == 0) fail("tensor 'inputs' in {} holds no genes", path);
     inputs_ = file_->f32("inputs", {genes_, cells(), marks(), bins_});
     targets_ = file_->f32("targets", {genes_, cells()});
     const int64_t block = static_cast<int64_t>(cells()) * marks() * bins_;
     for (int64_t i = 0; i < genes_ * block; ++i)
         if (!std::isfinite(inputs_[i]))
-            fail("tensor 'inputs' in {} has a non-finite value at gene {}, cell type {}, mark {}, bin {}", path,
-                 i / block + 1, i / (marks() * bins_) % cells() + 1, i / bins_ % marks() + 1, i % bins_ + 1);
+            fail("tensor 'inputs' in {} has a non-finite value at gene {}, cell type {}, mark {}, bin {}",
+                 path, i / block + 1, i / (marks() * bins_) % cells() + 1, i / bins_ % marks() + 1,
+                 i % bins_ + 1);
 
     TsvReader table(gene_table_path(path));
     size_t id = table.column("gene_id"), chrom = table.column("chrom"), tss = table.column("tss"),
@@ -93,14 +95,17 @@ Dataset::Dataset(const std::string &path) : file_(std::make_unique<SafetensorsFi
         gene_table_.push_back(std::move(g));
     }
     if (static_cast<int64_t>(gene_table_.size()) != genes_)
-        fail("{} lists {} genes but tensor 'inputs' in {} holds {}", table.path(), gene_table_.size(), path, genes_);
+        fail("{} lists {} genes but tensor 'inputs' in {} holds {}", table.path(), gene_table_.size(), path,
+             genes_);
 }
 
 void write_dataset(const DatasetContents &c, const std::string &path) {
     const int64_t genes = static_cast<int64_t>(c.genes.size());
-    const int64_t cells = static_cast<int64_t>(c.cell_types.size()), marks = static_cast<int64_t>(c.marks.size());
+    const int64_t cells = static_cast<int64_t>(c.cell_types.size()),
+                  marks = static_cast<int64_t>(c.marks.size());
     if (static_cast<int64_t>(c.inputs.size()) != genes * cells * marks * c.bins)
-        fail("internal: dataset inputs hold {} values, expected {}", c.inputs.size(), genes * cells * marks * c.bins);
+        fail("internal: dataset inputs hold {} values, expected {}", c.inputs.size(),
+             genes * cells * marks * c.bins);
     if (static_cast<int64_t>(c.targets.size()) != genes * cells)
         fail("internal: dataset targets hold {} values, expected {}", c.targets.size(), genes * cells);
     SafetensorsWriter writer;

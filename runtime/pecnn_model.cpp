@@ -78,7 +78,9 @@ int64_t PecnnModel::parameter_count() const {
     return n;
 }
 
-std::string pooling_name(Pooling pooling) { return pooling == Pooling::Mean ? "mean" : "max"; }
+std::string pooling_name(Pooling pooling) {
+    return pooling == Pooling::Mean ? "mean" : "max";
+}
 
 Pooling parse_pooling(const std::string &text) {
     if (text == "mean") return Pooling::Mean;
@@ -133,7 +135,8 @@ int parse_int_metadata(const SafetensorsFile &file, const std::string &key) {
     try {
         size_t used = 0;
         long value = std::stol(text, &used);
-        if (used != text.size() || value < -2147483647L || value > 2147483647L) throw std::invalid_argument(text);
+        if (used != text.size() || value < -2147483647L || value > 2147483647L)
+            throw std::invalid_argument(text);
         return static_cast<int>(value);
     } catch (const std::exception &) {
         fail("metadata '{}' is not an integer ('{}') in {}", key, text, file.path());
@@ -146,7 +149,8 @@ PecnnModel pecnn_load(const std::string &path) {
     SafetensorsFile file(path);
     auto arch = file.metadata().find("architecture");
     if (arch == file.metadata().end())
-        fail("missing metadata 'architecture' in {} (expected \"pecnn\"; is this a causeway model file?)", path);
+        fail("missing metadata 'architecture' in {} (expected \"pecnn\"; is this a causeway model file?)",
+             path);
     if (arch->second != "pecnn") fail("{} holds a '{}' model, expected 'pecnn'", path, arch->second);
     PecnnConfig config;
     config.marks = split_list(file.metadata("marks"));
@@ -161,8 +165,8 @@ PecnnModel pecnn_load(const std::string &path) {
             config.dilations.push_back(std::stoi(d, &used));
             if (used != d.size()) throw std::invalid_argument(d);
         } catch (const std::exception &) {
-            fail("metadata 'dilations' is not a comma list of integers ('{}') in {}", file.metadata("dilations"),
-                 path);
+            fail("metadata 'dilations' is not a comma list of integers ('{}') in {}",
+                 file.metadata("dilations"), path);
         }
     }
     try {
@@ -184,7 +188,8 @@ PecnnModel pecnn_load(const std::string &path) {
         bool known = false;
         for (auto &p : params) known = known || p.first == t.name;
         if (!known)
-            fail("unexpected tensor '{}' in {}: not part of a depth-{} pecnn model", t.name, path, config.depth);
+            fail("unexpected tensor '{}' in {}: not part of a depth-{} pecnn model", t.name, path,
+                 config.depth);
     }
     return model;
 }

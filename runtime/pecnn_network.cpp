@@ -15,6 +15,7 @@
 #include "pecnn_conv_grad_weight_dataset.h"
 #include "pecnn_conv_grad_weight_hidden.h"
 #include "pecnn_conv_hidden.h"
+#include "pecnn_conv_pool.h"
 #include "pecnn_readout.h"
 #include "pecnn_readout_backward.h"
 
@@ -29,15 +30,19 @@ constexpr int kChannelBlock = 32;
 // Forward passes over many genes run in chunks whose activations stay near this many floats.
 constexpr int64_t kForwardChunkFloats = int64_t(1) << 24;
 
-int round_up(int value, int multiple) { return (value + multiple - 1) / multiple * multiple; }
+int round_up(int value, int multiple) {
+    return (value + multiple - 1) / multiple * multiple;
+}
 
 Buffer<float> pack_conv_weight(const Tensor &w, int in_padded, int out_padded) {
-    const int out = static_cast<int>(w.shape[0]), in = static_cast<int>(w.shape[1]), k = static_cast<int>(w.shape[3]);
+    const int out = static_cast<int>(w.shape[0]), in = static_cast<int>(w.shape[1]),
+              k = static_cast<int>(w.shape[3]);
     Buffer<float> packed(k, in_padded, out_padded);
     packed.fill(0.f);
     for (int co = 0; co < out; ++co)
         for (int ci = 0; ci < in; ++ci)
-            for (int j = 0; j < k; ++j) packed(j, ci, co) = w.data[(static_cast<size_t>(co) * in + ci) * k + j];
+            for (int j = 0; j < k; ++j)
+                packed(j, ci, co) = w.data[(static_cast<size_t>(co) * in + ci) * k + j];
     return packed;
 }
 
@@ -49,10 +54,12 @@ Buffer<float> pack_bias(const Tensor &b, int padded) {
 }
 
 void unpack_conv_weight(const Buffer<float> &packed, Tensor &w) {
-    const int out = static_cast<int>(w.shape[0]), in = static_cast<int>(w.shape[1]), k = static_cast<int>(w.shape[3]);
+    const int out = static_cast<int>(w.shape[0]), in = static_cast<int>(w.shape[1]),
+              k = static_cast<int>(w.shape[3]);
     for (int co = 0; co < out; ++co)
         for (int ci = 0; ci < in; ++ci)
-            for (int j = 0; j < k; ++j) w.data[(static_cast<size_t>(co) * in + ci) * k + j] = packed(j, ci, co);
+            for (int j = 0; j < k; ++j)
+                w.data[(static_cast<size_t>(co) * in + ci) * k + j] = packed(j, ci, co);
 }
 
 void unpack_bias(const Buffer<float> &packed, Tensor &b) {
@@ -67,15 +74,20 @@ struct PecnnNetwork::Impl {
     std::vector<Buffer<float>> weight, bias;
     Buffer<float> invariant_weight, invariant_bias, readout_weight, readout_bias;
 
-    // Workspace for one batch shape.
-    int64_t genes = -1;
-    int cells = -1;
-    std::vector<Buffer<float>> hidden; // each equivariant layer's output (hp, bins, rows)
-    Buffer<float> invariant, invariant_grad, hidden_grad[2];
-    Buffer<float> prediction_grad, loss;
+    // Workspace, allocated for the largest batch seen (rows = genes x cells) and cropped to each call's
+    // rows: reallocating (and page-faulting) hundreds of MB per call would cost more than the small
+    // pipelines it feeds.
+    int64_t capacity_rows = 0;
+    bool have_grads = false;
+    std::vector<Buffer<float>> hidden_storage; // each equivariant layer's output (hp, bins, rows)
+    Buffer<float> invariant_storage, invariant_grad_storage, hidden_grad_storage[2];
     std::vector<Buffer<float>> weight_grad, bias_grad;
     Buffer<float> invariant_weight_grad, invariant_bias_grad, readout_weight_grad, readout_bias_grad;
+    Buffer<float> prediction_grad, loss;
     Buffer<float> unused_rows{1}, unused_readout{1, 1};
+    // Views for the current call.
+    std::vector<Buffer<float>> hidden;
+    Buffer<float> invariant, invariant_grad, hidden_grad[2];
 
     void pack(const PecnnModel &model) {
         const PecnnConfig &c = model.config;
@@ -100,60 +112,68 @@ struct PecnnNetwork::Impl {
     }
 
     void reserve(int64_t g, int c, bool backward) {
-        bool grads_ready = !weight_grad.empty();
-        if (g == genes && c == cells && (!backward || grads_ready)) return;
         const int64_t rows = g * c;
         if (rows * hp * static_cast<int64_t>(config.bins) > INT32_MAX)
             fail("a batch of {} genes x {} cell types is too large for one pipeline call", g, c);
-        const int n = static_cast<int>(rows), bins = config.bins;
-        if (g != genes || c != cells) {
-            hidden.clear();
-            for (int i = 0; i < config.depth; ++i) hidden.emplace_back(hp, bins, n);
-            invariant = Buffer<float>(hp, bins, n);
-            invariant_grad = Buffer<float>();
-            hidden_grad[0] = hidden_grad[1] = Buffer<float>();
-            genes = g;
-            cells = c;
+        const int bins = config.bins;
+        if (rows > capacity_rows) {
+            const int n = static_cast<int>(rows);
+            hidden_storage.clear();
+            for (int i = 0; i < config.depth; ++i) hidden_storage.emplace_back(hp, bins, n);
+            invariant_storage = Buffer<float>(hp, bins, n);
+            invariant_grad_storage = hidden_grad_storage[0] = hidden_grad_storage[1] = Buffer<float>();
+            capacity_rows = rows;
         }
-        if (backward) {
-            if (!invariant_grad.data()) {
-                invariant_grad = Buffer<float>(hp, bins, n);
-                hidden_grad[0] = Buffer<float>(hp, bins, n);
-                hidden_grad[1] = Buffer<float>(hp, bins, n);
+        if (backward && !invariant_grad_storage.data()) {
+            const int n = static_cast<int>(capacity_rows);
+            invariant_grad_storage = Buffer<float>(hp, bins, n);
+            hidden_grad_storage[0] = Buffer<float>(hp, bins, n);
+            hidden_grad_storage[1] = Buffer<float>(hp, bins, n);
+        }
+        if (backward && !have_grads) {
+            for (int i = 0; i < config.depth; ++i) {
+                weight_grad.emplace_back(config.kernel, i == 0 ? config.num_marks() : hp, hp);
+                bias_grad.emplace_back(hp);
             }
-            prediction_grad = Buffer<float>(c, static_cast<int>(g));
+            invariant_weight_grad = Buffer<float>(config.kernel, hp, hp);
+            invariant_bias_grad = Buffer<float>(hp);
+            readout_weight_grad = Buffer<float>(bins, 2 * hp);
+            readout_bias_grad = Buffer<float>(1);
             loss = Buffer<float>::make_scalar();
-            if (!grads_ready) {
-                weight_grad.clear();
-                bias_grad.clear();
-                for (int i = 0; i < config.depth; ++i) {
-                    weight_grad.emplace_back(config.kernel, i == 0 ? config.num_marks() : hp, hp);
-                    bias_grad.emplace_back(hp);
-                }
-                invariant_weight_grad = Buffer<float>(config.kernel, hp, hp);
-                invariant_bias_grad = Buffer<float>(hp);
-                readout_weight_grad = Buffer<float>(bins, 2 * hp);
-                readout_bias_grad = Buffer<float>(1);
-            }
+            have_grads = true;
+        }
+        const int n = static_cast<int>(rows);
+        hidden.clear();
+        for (auto &h : hidden_storage) hidden.push_back(h.cropped(2, 0, n));
+        invariant = invariant_storage.cropped(2, 0, n);
+        if (backward) {
+            invariant_grad = invariant_grad_storage.cropped(2, 0, n);
+            hidden_grad[0] = hidden_grad_storage[0].cropped(2, 0, n);
+            hidden_grad[1] = hidden_grad_storage[1].cropped(2, 0, n);
+            prediction_grad = Buffer<float>(c, static_cast<int>(g));
         }
     }
 
-    // Fills hidden[] and invariant for a batch; returns the 4-D views the head takes.
-    void run_layers(const float *inputs, int64_t g, int c) {
+    // Fills hidden[] for a batch, and the invariant branch's per-cell activations unless only its
+    // pooled form is wanted (inference).
+    void run_layers(const float *inputs, int64_t g, int c, bool keep_invariant = true) {
         const int n = static_cast<int>(g * c);
         Buffer<float> input(const_cast<float *>(inputs), config.bins, config.num_marks(), n);
         for (int i = 0; i < config.depth; ++i) {
             if (i == 0) {
-                detail::check_pipeline(pecnn_conv_dataset(input, weight[0], bias[0], config.dilations[0], hidden[0]),
-                                       "pecnn_conv_dataset");
+                detail::check_pipeline(
+                    pecnn_conv_dataset(input, weight[0], bias[0], config.dilations[0], hidden[0]),
+                    "pecnn_conv_dataset");
             } else {
                 detail::check_pipeline(
                     pecnn_conv_hidden(hidden[i - 1], weight[i], bias[i], config.dilations[i], hidden[i]),
                     "pecnn_conv_hidden");
             }
         }
-        detail::check_pipeline(pecnn_conv_hidden(hidden.back(), invariant_weight, invariant_bias, 1, invariant),
-                               "pecnn_conv_hidden (invariant)");
+        if (keep_invariant)
+            detail::check_pipeline(
+                pecnn_conv_hidden(hidden.back(), invariant_weight, invariant_bias, 1, invariant),
+                "pecnn_conv_hidden (invariant)");
     }
 
     Buffer<float> as_cells(Buffer<float> &rows, int64_t g, int c) {
@@ -170,9 +190,13 @@ PecnnNetwork::PecnnNetwork(const PecnnModel &model) : impl_(std::make_unique<Imp
 
 PecnnNetwork::~PecnnNetwork() = default;
 
-const PecnnConfig &PecnnNetwork::config() const { return impl_->config; }
+const PecnnConfig &PecnnNetwork::config() const {
+    return impl_->config;
+}
 
-void PecnnNetwork::set_parameters(const PecnnModel &model) { impl_->pack(model); }
+void PecnnNetwork::set_parameters(const PecnnModel &model) {
+    impl_->pack(model);
+}
 
 void PecnnNetwork::forward(const float *inputs, int64_t genes, int cells, float *predictions) {
     Impl &m = *impl_;
@@ -183,11 +207,14 @@ void PecnnNetwork::forward(const float *inputs, int64_t genes, int cells, float 
     for (int64_t start = 0; start < genes; start += chunk) {
         const int64_t g = std::min(chunk, genes - start);
         m.reserve(g, cells, false);
-        m.run_layers(inputs + start * input_stride, g, cells);
-        Buffer<float> h = m.as_cells(m.hidden.back(), g, cells), inv = m.as_cells(m.invariant, g, cells);
+        m.run_layers(inputs + start * input_stride, g, cells, false);
+        Buffer<float> h = m.as_cells(m.hidden.back(), g, cells);
+        Buffer<float> pooled(m.invariant.data(), m.hp, m.config.bins, static_cast<int>(g));
+        detail::check_pipeline(pecnn_conv_pool(h, m.invariant_weight, m.invariant_bias, 1,
+                                               m.config.pooling == Pooling::Mean ? 0 : 1, pooled),
+                               "pecnn_conv_pool");
         Buffer<float> out(predictions + start * cells, cells, static_cast<int>(g));
-        detail::check_pipeline(pecnn_readout(h, inv, m.readout_weight, m.readout_bias,
-                                             m.config.pooling == Pooling::Mean ? 0 : 1, out),
+        detail::check_pipeline(pecnn_readout(h, pooled, m.readout_weight, m.readout_bias, out),
                                "pecnn_readout");
     }
 }
@@ -212,15 +239,16 @@ float PecnnNetwork::backward(const float *inputs, const float *targets, int64_t 
     }
     Buffer<float> prediction(pred_out, cells, static_cast<int>(genes));
     detail::check_pipeline(pecnn_readout_backward(h, inv, m.readout_weight, m.readout_bias,
-                                                  c.pooling == Pooling::Mean ? 0 : 1, observed, prediction, m.loss,
-                                                  m.prediction_grad, m.readout_weight_grad, m.readout_bias_grad,
-                                                  inv_grad),
+                                                  c.pooling == Pooling::Mean ? 0 : 1, observed, prediction,
+                                                  m.loss, m.prediction_grad, m.readout_weight_grad,
+                                                  m.readout_bias_grad, inv_grad),
                            "pecnn_readout_backward");
 
     // Invariant layer: its weights, and dL/dh of the last equivariant layer through both paths.
     Buffer<float> pred_grad_rows(m.prediction_grad.data(), n);
-    detail::check_pipeline(pecnn_conv_grad_weight_hidden(m.hidden.back(), m.invariant, m.invariant_grad, c.kernel,
-                                                         1, m.invariant_weight_grad, m.invariant_bias_grad),
+    detail::check_pipeline(pecnn_conv_grad_weight_hidden(m.hidden.back(), m.invariant, m.invariant_grad,
+                                                         c.kernel, 1, m.invariant_weight_grad,
+                                                         m.invariant_bias_grad),
                            "pecnn_conv_grad_weight_hidden (invariant)");
     detail::check_pipeline(pecnn_conv_grad_input_readout(m.invariant, m.invariant_grad, m.invariant_weight, 1,
                                                          pred_grad_rows, m.readout_weight, m.hidden_grad[0]),
@@ -231,18 +259,21 @@ float PecnnNetwork::backward(const float *inputs, const float *targets, int64_t 
     for (int i = c.depth - 1; i >= 0; --i) {
         Buffer<float> &dy = m.hidden_grad[current];
         if (i == 0) {
-            detail::check_pipeline(pecnn_conv_grad_weight_dataset(input, m.hidden[0], dy, c.kernel, c.dilations[0],
-                                                                  m.weight_grad[0], m.bias_grad[0]),
+            detail::check_pipeline(pecnn_conv_grad_weight_dataset(input, m.hidden[0], dy, c.kernel,
+                                                                  c.dilations[0], m.weight_grad[0],
+                                                                  m.bias_grad[0]),
                                    "pecnn_conv_grad_weight_dataset");
             if (input_grad) {
                 Buffer<float> dx(input_grad, c.bins, c.num_marks(), n);
-                detail::check_pipeline(pecnn_conv_grad_input_dataset(m.hidden[0], dy, m.weight[0], c.dilations[0],
-                                                                     m.unused_rows, m.unused_readout, dx),
+                detail::check_pipeline(pecnn_conv_grad_input_dataset(m.hidden[0], dy, m.weight[0],
+                                                                     c.dilations[0], m.unused_rows,
+                                                                     m.unused_readout, dx),
                                        "pecnn_conv_grad_input_dataset");
             }
         } else {
             detail::check_pipeline(pecnn_conv_grad_weight_hidden(m.hidden[i - 1], m.hidden[i], dy, c.kernel,
-                                                                 c.dilations[i], m.weight_grad[i], m.bias_grad[i]),
+                                                                 c.dilations[i], m.weight_grad[i],
+                                                                 m.bias_grad[i]),
                                    "pecnn_conv_grad_weight_hidden");
             detail::check_pipeline(pecnn_conv_grad_input_hidden(m.hidden[i], dy, m.weight[i], c.dilations[i],
                                                                 m.unused_rows, m.unused_readout,
@@ -253,8 +284,7 @@ float PecnnNetwork::backward(const float *inputs, const float *targets, int64_t 
     }
 
     // Back to PyTorch's layout.
-    if (gradients.config.depth != c.depth || gradients.config.hidden != c.hidden)
-        gradients = PecnnModel(c);
+    if (gradients.config.depth != c.depth || gradients.config.hidden != c.hidden) gradients = PecnnModel(c);
     for (int i = 0; i < c.depth; ++i) {
         unpack_conv_weight(m.weight_grad[i], gradients.equivariant_weight[i]);
         unpack_bias(m.bias_grad[i], gradients.equivariant_bias[i]);
@@ -263,7 +293,8 @@ float PecnnNetwork::backward(const float *inputs, const float *targets, int64_t 
     unpack_bias(m.invariant_bias_grad, gradients.invariant_bias);
     for (int ch = 0; ch < c.hidden; ++ch)
         for (int x = 0; x < c.bins; ++x) {
-            gradients.readout_weight.data[static_cast<size_t>(ch) * c.bins + x] = m.readout_weight_grad(x, ch);
+            gradients.readout_weight.data[static_cast<size_t>(ch) * c.bins + x] =
+                m.readout_weight_grad(x, ch);
             gradients.readout_weight.data[static_cast<size_t>(c.hidden + ch) * c.bins + x] =
                 m.readout_weight_grad(x, m.hp + ch);
         }
@@ -275,8 +306,8 @@ double PecnnNetwork::forward_flops(const PecnnConfig &c, int64_t genes, int cell
     const double rows = static_cast<double>(genes) * cells, per_bin = 2.0 * c.kernel * c.bins;
     double flops = 0;
     for (int i = 0; i < c.depth; ++i) flops += per_bin * (i == 0 ? c.num_marks() : c.hidden) * c.hidden;
-    flops += per_bin * c.hidden * c.hidden;   // invariant convolution
-    flops += 2.0 * 2 * c.hidden * c.bins;     // readout
+    flops += per_bin * c.hidden * c.hidden; // invariant convolution
+    flops += 2.0 * 2 * c.hidden * c.bins;   // readout
     return flops * rows;
 }
 

@@ -8,10 +8,12 @@
 namespace causeway {
 
 Progress::Progress(std::string label, int64_t total)
-    : label_(std::move(label)), total_(total), enabled_(isatty(2) != 0), start_(std::chrono::steady_clock::now()),
-      last_draw_(start_ - std::chrono::seconds(1)) {}
+    : label_(std::move(label)), total_(total), enabled_(isatty(2) != 0),
+      start_(std::chrono::steady_clock::now()), last_draw_(start_ - std::chrono::seconds(1)) {}
 
-Progress::~Progress() { finish(); }
+Progress::~Progress() {
+    finish();
+}
 
 void Progress::update(int64_t done, const std::string &detail) {
     if (!enabled_ || finished_) return;
@@ -25,8 +27,8 @@ void Progress::update(int64_t done, const std::string &detail) {
     std::string bar(static_cast<size_t>(filled), '#');
     bar.append(static_cast<size_t>(width - filled), '.');
     double eta = fraction > 0 ? elapsed * (1 - fraction) / fraction : 0;
-    fmt::print(stderr, "\r{} [{}] {}/{} {:.0f}s elapsed, ETA {:.0f}s {}\033[K", label_, bar, done, total_, elapsed,
-               eta, detail);
+    fmt::print(stderr, "\r{} [{}] {}/{} {:.0f}s elapsed, ETA {:.0f}s {}\033[K", label_, bar, done, total_,
+               elapsed, eta, detail);
     std::fflush(stderr);
 }
 

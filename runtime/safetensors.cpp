@@ -21,10 +21,10 @@ namespace {
 constexpr uint64_t kMaxHeaderBytes = 100u << 20; // the format's own limit
 
 int dtype_size(const std::string &dtype) {
-    static const std::map<std::string, int> sizes = {
-        {"F64", 8}, {"F32", 4}, {"F16", 2}, {"BF16", 2}, {"I64", 8}, {"I32", 4}, {"I16", 2},
-        {"I8", 1},  {"U64", 8}, {"U32", 4}, {"U16", 2},  {"U8", 1},  {"BOOL", 1}, {"F8_E4M3", 1},
-        {"F8_E5M2", 1}};
+    static const std::map<std::string, int> sizes = {{"F64", 8},  {"F32", 4},     {"F16", 2},    {"BF16", 2},
+                                                     {"I64", 8},  {"I32", 4},     {"I16", 2},    {"I8", 1},
+                                                     {"U64", 8},  {"U32", 4},     {"U16", 2},    {"U8", 1},
+                                                     {"BOOL", 1}, {"F8_E4M3", 1}, {"F8_E5M2", 1}};
     auto it = sizes.find(dtype);
     return it == sizes.end() ? 0 : it->second;
 }
@@ -84,8 +84,7 @@ SafetensorsFile::SafetensorsFile(std::string path) : path_(std::move(path)) {
         if (key == "__metadata__") {
             if (!value.is_object()) fail("__metadata__ is not an object of strings in {}", path_);
             for (auto &[mkey, mvalue] : value.items()) {
-                if (!mvalue.is_string())
-                    fail("metadata '{}' is not a string in {}", mkey, path_);
+                if (!mvalue.is_string()) fail("metadata '{}' is not a string in {}", mkey, path_);
                 metadata_[mkey] = mvalue.get<std::string>();
             }
             continue;
@@ -96,7 +95,8 @@ SafetensorsFile::SafetensorsFile(std::string path) : path_(std::move(path)) {
         if (!value.is_object()) bad("the header entry is not an object");
         if (!value.contains("dtype") || !value["dtype"].is_string()) bad("no dtype");
         if (!value.contains("shape") || !value["shape"].is_array()) bad("no shape");
-        if (!value.contains("data_offsets") || !value["data_offsets"].is_array() || value["data_offsets"].size() != 2)
+        if (!value.contains("data_offsets") || !value["data_offsets"].is_array() ||
+            value["data_offsets"].size() != 2)
             bad("no data_offsets [begin, end]");
         info.dtype = value["dtype"].get<std::string>();
         int size = dtype_size(info.dtype);
@@ -115,8 +115,8 @@ SafetensorsFile::SafetensorsFile(std::string path) : path_(std::move(path)) {
         info.begin = value["data_offsets"][0].get<uint64_t>();
         info.end = value["data_offsets"][1].get<uint64_t>();
         if (info.begin > info.end || info.end > data_bytes)
-            fail("tensor '{}' in {}: data_offsets [{}, {}] run past the {} bytes of data (truncated file?)", key,
-                 path_, info.begin, info.end, data_bytes);
+            fail("tensor '{}' in {}: data_offsets [{}, {}] run past the {} bytes of data (truncated file?)",
+                 key, path_, info.begin, info.end, data_bytes);
         if (info.end - info.begin != elements * static_cast<uint64_t>(size))
             fail("tensor '{}' in {}: {} {} needs {} bytes but data_offsets give {}", key, path_, info.dtype,
                  shape_string(info.shape), elements * size, info.end - info.begin);
@@ -157,7 +157,8 @@ const float *SafetensorsFile::f32(const std::string &name, const std::vector<int
         std::string expected = "[";
         for (size_t i = 0; i < shape.size(); ++i)
             expected += (i ? ", " : "") + (shape[i] < 0 ? std::string("*") : std::to_string(shape[i]));
-        fail("tensor '{}' in {} has shape {}, expected {}", name, path_, shape_string(info->shape), expected + "]");
+        fail("tensor '{}' in {} has shape {}, expected {}", name, path_, shape_string(info->shape),
+             expected + "]");
     }
     const uint8_t *p = data_ + info->begin;
     if (reinterpret_cast<uintptr_t>(p) % alignof(float) == 0) return reinterpret_cast<const float *>(p);
@@ -167,7 +168,8 @@ const float *SafetensorsFile::f32(const std::string &name, const std::vector<int
     return copy.data();
 }
 
-void SafetensorsWriter::add_f32(const std::string &name, const std::vector<int64_t> &shape, const float *data) {
+void SafetensorsWriter::add_f32(const std::string &name, const std::vector<int64_t> &shape,
+                                const float *data) {
     Entry e{name, shape, {}};
     int64_t n = 1;
     for (auto d : shape) n *= d;

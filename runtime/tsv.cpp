@@ -119,13 +119,15 @@ double TsvReader::number(size_t i) const {
     return value;
 }
 
-std::string TsvReader::where() const { return fmt::format("{}:{}", path_, line_); }
+std::string TsvReader::where() const {
+    return fmt::format("{}:{}", path_, line_);
+}
 
 std::string TsvReader::where(size_t i) const {
     std::string_view value = fields_[i];
     if (value.size() > 40) value = value.substr(0, 40);
-    return fmt::format("column '{}' ('{}') at {}:{}", i < header_.size() ? header_[i] : std::string("?"), value,
-                       path_, line_);
+    return fmt::format("column '{}' ('{}') at {}:{}", i < header_.size() ? header_[i] : std::string("?"),
+                       value, path_, line_);
 }
 
 } // namespace causeway

@@ -16,22 +16,15 @@ template <typename G> void schedule_pecnn_conv_grad_input_cpu(G &g, const Halide
     const CpuBlock block = pecnn_cpu_block(target);
     g.weight_ci_inner.compute_root();
     if (!g.output_bins_inner) {
-        Var ci_o("ci_o"), ci_i("ci_i"), xo("xo"), xi("xi");
-        g.input_grad.split(g.ci, ci_o, ci_i, kPecnnChannelBlock)
-            .split(g.x, xo, xi, block.x_block, TailStrategy::ShiftInwards)
-            .reorder(ci_i, xi, ci_o, xo, g.n)
-            .vectorize(ci_i, block.vector)
-            .unroll(xi)
-            .parallel(g.n);
-        g.grad.compute_at(g.input_grad, ci_o).vectorize(g.ci, block.vector).unroll(g.ci).unroll(g.x);
-        g.grad.update()
-            .reorder(g.ci, g.x, g.r.x, g.r.y)
-            .vectorize(g.ci, block.vector)
-            .unroll(g.ci)
-            .unroll(g.x);
-        g.pre_grad.compute_at(g.input_grad, g.n).vectorize(g.co, block.vector);
+        Var ci_o = pecnn_output_tiles(g.input_grad, g.ci, g.x, g.n, block);
+        g.grad.compute_at(g.input_grad, ci_o);
+        pecnn_register_block(g.grad, g.ci, g.x, g.r.x, g.r.y, block);
+        // Bins innermost, as the forward pass's input strip: constant-offset broadcasts.
+        g.pre_grad.compute_at(g.input_grad, g.n).reorder_storage(g.x, g.co, g.n);
     } else {
-        g.input_grad.reorder(g.x, g.ci, g.n).vectorize(g.x, block.vector, TailStrategy::GuardWithIf).parallel(g.n);
+        g.input_grad.reorder(g.x, g.ci, g.n)
+            .vectorize(g.x, block.vector, TailStrategy::GuardWithIf)
+            .parallel(g.n);
         g.grad.compute_at(g.input_grad, g.n).vectorize(g.x, block.vector, TailStrategy::GuardWithIf);
         g.grad.update()
             .reorder(g.x, g.ci, g.r.x, g.r.y)

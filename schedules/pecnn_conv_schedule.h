@@ -16,21 +16,14 @@ namespace causeway {
 template <typename G> void schedule_pecnn_conv_cpu(G &g, const Halide::Target &target) {
     using namespace Halide;
     const CpuBlock block = pecnn_cpu_block(target);
-    Var co_o("co_o"), co_i("co_i"), xo("xo"), xi("xi");
-    g.output.split(g.co, co_o, co_i, kPecnnChannelBlock)
-        .split(g.x, xo, xi, block.x_block, TailStrategy::ShiftInwards)
-        .reorder(co_i, xi, co_o, xo, g.n)
-        .vectorize(co_i, block.vector)
-        .unroll(xi)
-        .parallel(g.n);
-    g.conv.compute_at(g.output, co_o).vectorize(g.co, block.vector).unroll(g.co).unroll(g.x);
-    g.conv.update()
-        .reorder(g.co, g.x, g.r.x, g.r.y)
-        .vectorize(g.co, block.vector)
-        .unroll(g.co)
-        .unroll(g.x);
-    g.input_padded.compute_at(g.output, g.n);
-    if (!g.input_bins_inner) g.input_padded.vectorize(g.ci, block.vector);
+    Halide::Var co_o = pecnn_output_tiles(g.output, g.co, g.x, g.n, block);
+    g.conv.compute_at(g.output, co_o);
+    pecnn_register_block(g.conv, g.co, g.x, g.r.x, g.r.y, block);
+    // Bins innermost in the strip: the x_block broadcasts of one channel sit at constant offsets, with no
+    // address arithmetic between them.
+    g.input_padded.compute_at(g.output, g.n).reorder_storage(g.x, g.ci, g.n);
+    if (g.input_bins_inner)
+        g.input_padded.reorder(g.x, g.ci, g.n).vectorize(g.x, block.vector, TailStrategy::GuardWithIf);
     g.weight_co_inner.compute_root();
 }
 

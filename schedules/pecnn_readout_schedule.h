@@ -34,9 +34,9 @@ template <typename Out>
 void schedule_pecnn_readout(PecnnReadoutAlgorithm &a, Out &prediction, const Halide::Target &target) {
     if (target.has_gpu_feature()) throw Halide::CompileError("pecnn_readout: no GPU schedule yet");
     const int vector = target.natural_vector_size<float>();
+    (void)vector;
     prediction.parallel(a.g);
     schedule_pecnn_readout_head(a, prediction, a.g, target);
-    a.pooled.compute_at(prediction, a.g).vectorize(a.ch, vector);
 }
 
 template <typename G> void schedule_pecnn_readout_backward(G &gen, const Halide::Target &target) {

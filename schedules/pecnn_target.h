@@ -10,9 +10,9 @@ namespace causeway {
 constexpr int kPecnnChannelBlock = 32;
 
 struct CpuBlock {
-    int vector;      // floats per vector register
-    int co_vectors;  // vectors across a 32-channel block
-    int x_block;     // bins per register block: co_vectors * x_block accumulators stay in registers
+    int vector;     // floats per vector register
+    int co_vectors; // vectors across a 32-channel block
+    int x_block;    // bins per register block: co_vectors * x_block accumulators stay in registers
 };
 
 inline CpuBlock pecnn_cpu_block(const Halide::Target &target) {
@@ -23,12 +23,36 @@ inline CpuBlock pecnn_cpu_block(const Halide::Target &target) {
     // (Halide's avx512_* targets do not all set the plain AVX512 feature, so test each.)
     using T = Halide::Target;
     const bool avx512 = target.has_feature(T::AVX512) || target.has_feature(T::AVX512_Skylake) ||
-                        target.has_feature(T::AVX512_Cannonlake) || target.has_feature(T::AVX512_SapphireRapids) ||
-                        target.has_feature(T::AVX512_KNL);
+                        target.has_feature(T::AVX512_Cannonlake) ||
+                        target.has_feature(T::AVX512_SapphireRapids) || target.has_feature(T::AVX512_KNL);
     const bool many_registers = avx512 || target.arch == T::ARM;
     const int accumulators = many_registers ? 16 : 12;
     block.x_block = std::max(1, accumulators / block.co_vectors);
     return block;
+}
+
+// Splits a (channel, bin, row...) output into 32-channel x x_block-bin register tiles, channels in
+// vectors and bins unrolled; returns the loop level the tile's accumulator is computed at.
+inline Halide::Var pecnn_output_tiles(Halide::Func output, Halide::Var ch, Halide::Var x, Halide::Var row,
+                                      const CpuBlock &block) {
+    using namespace Halide;
+    Var ch_o(ch.name() + "_o"), ch_i(ch.name() + "_i"), xo("xo"), xi("xi");
+    output.split(ch, ch_o, ch_i, kPecnnChannelBlock)
+        .split(x, xo, xi, block.x_block, TailStrategy::ShiftInwards)
+        .reorder(ch_i, xi, ch_o, xo, row)
+        .vectorize(ch_i, block.vector)
+        .unroll(xi)
+        .parallel(row);
+    return ch_o;
+}
+
+// The register block of every PECNN convolution: an accumulator Func (channel, bin, ...) whose update
+// reduces over (r_channel, r_tap). Per reduction step: co_vectors weight loads, x_block broadcasts,
+// co_vectors * x_block FMAs, all accumulators in registers.
+inline void pecnn_register_block(Halide::Func accumulator, Halide::Var ch, Halide::Var x,
+                                 Halide::RVar r_channel, Halide::RVar r_tap, const CpuBlock &block) {
+    accumulator.vectorize(ch, block.vector).unroll(ch).unroll(x);
+    accumulator.update().reorder(ch, x, r_channel, r_tap).vectorize(ch, block.vector).unroll(ch).unroll(x);
 }
 
 } // namespace causeway

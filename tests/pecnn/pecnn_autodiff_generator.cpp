@@ -10,7 +10,7 @@ class PecnnAutodiff : public Generator<PecnnAutodiff> {
 public:
     GeneratorParam<int> depth{"depth", 2, 1, 3};
 
-    Input<Buffer<float, 4>> input{"input"};                   // (x, m, c, g): [G, C, M, L]
+    Input<Buffer<float, 4>> input{"input"};                           // (x, m, c, g): [G, C, M, L]
     Input<Buffer<float, 4>> equivariant_weight{"equivariant_weight"}; // (k, ci, co, layer), ci zero-padded
     Input<Buffer<float, 2>> equivariant_bias{"equivariant_bias"};     // (co, layer)
     // Scalars with declared ranges (not a buffer): autodiff needs bounded accesses. Layers past depth
@@ -22,7 +22,7 @@ public:
     Input<Buffer<float, 1>> invariant_bias{"invariant_bias"};
     Input<Buffer<float, 2>> readout_weight{"readout_weight"}; // (x, ch): [1, 2H, 1, L]
     Input<Buffer<float, 1>> readout_bias{"readout_bias"};
-    Input<Buffer<float, 2>> observed{"observed"};             // (c, g)
+    Input<Buffer<float, 2>> observed{"observed"}; // (c, g)
     Output<Buffer<float, 0>> loss{"loss"};
     Output<Buffer<float, 4>> input_grad{"input_grad"};
     Output<Buffer<float, 4>> equivariant_weight_grad{"equivariant_weight_grad"};
@@ -44,8 +44,9 @@ public:
             Func padded(name + "_padded"), conv(name);
             padded(ch, x, c, g) = select(x >= 0 && x < bins, in(ch, clamp(x, 0, bins - 1), c, g), 0.f);
             RDom r(0, channels_in, 0, kernel);
-            conv(ch, x, c, g) = bias(ch) + sum(weight(r.y, r.x, ch) *
-                                               padded(r.x, x + r.y * dilation - dilation * (kernel / 2), c, g));
+            conv(ch, x, c, g) =
+                bias(ch) +
+                sum(weight(r.y, r.x, ch) * padded(r.x, x + r.y * dilation - dilation * (kernel / 2), c, g));
             Func out(name + "_relu");
             out(ch, x, c, g) = max(conv(ch, x, c, g), 0.f);
             forward.insert(forward.end(), {padded, conv, out});

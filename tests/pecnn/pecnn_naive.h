@@ -27,7 +27,8 @@ inline std::vector<double> naive_forward(const PecnnModel &m, const std::vector<
                         for (int k = 0; k < K; ++k) {
                             int xx = x + k * d - pad;
                             if (xx < 0 || xx >= L) continue;
-                            s += static_cast<double>(w.data[(static_cast<size_t>(co) * channels_in + ci) * K + k]) *
+                            s += static_cast<double>(
+                                     w.data[(static_cast<size_t>(co) * channels_in + ci) * K + k]) *
                                  in[(static_cast<size_t>(row) * channels_in + ci) * L + xx];
                         }
                     out[(static_cast<size_t>(row) * H + co) * L + x] = std::max(s, 0.0);
@@ -56,7 +57,8 @@ inline std::vector<double> naive_forward(const PecnnModel &m, const std::vector<
                 for (int x = 0; x < L; ++x) {
                     s += m.readout_weight.data[static_cast<size_t>(ch) * L + x] *
                          h[((static_cast<size_t>(g) * cells + cell) * H + ch) * L + x];
-                    s += m.readout_weight.data[static_cast<size_t>(H + ch) * L + x] * pooled[static_cast<size_t>(ch) * L + x];
+                    s += m.readout_weight.data[static_cast<size_t>(H + ch) * L + x] *
+                         pooled[static_cast<size_t>(ch) * L + x];
                 }
             pred[static_cast<size_t>(g) * cells + cell] = s;
         }

@@ -53,7 +53,8 @@ void expect_error(const std::function<void()> &load, const std::vector<std::stri
         load();
         ADD_FAILURE() << "no error; expected one mentioning " << parts.front();
     } catch (const Error &e) {
-        for (auto &p : parts) EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << e.what() << "\n  lacks: " << p;
+        for (auto &p : parts)
+            EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << e.what() << "\n  lacks: " << p;
     }
 }
 
@@ -67,9 +68,14 @@ void expect_model_error(const std::string &name, const std::string &bytes, std::
     std::remove(path.c_str());
 }
 
-TEST(BadModelFile, Missing) { expect_error([] { pecnn_load("/nonexistent/m.safetensors"); }, {"/nonexistent/m.safetensors", "No such file"}); }
+TEST(BadModelFile, Missing) {
+    expect_error([] { pecnn_load("/nonexistent/m.safetensors"); },
+                 {"/nonexistent/m.safetensors", "No such file"});
+}
 
-TEST(BadModelFile, TooShort) { expect_model_error("short", "abc", {"not a safetensors file"}); }
+TEST(BadModelFile, TooShort) {
+    expect_model_error("short", "abc", {"not a safetensors file"});
+}
 
 TEST(BadModelFile, Truncated) {
     std::string bytes = read_bytes(kModel);
@@ -140,7 +146,8 @@ TEST(BadModelFile, UnexpectedTensor) {
     auto [header, data] = split(read_bytes(kModel));
     header["equivariant.1.weight"] = header["readout.bias"];
     header["equivariant.1.weight"]["data_offsets"] = {data.size(), data.size() + 4};
-    expect_model_error("extra", join(header, data + std::string(4, '\0')), {"unexpected tensor 'equivariant.1.weight'"});
+    expect_model_error("extra", join(header, data + std::string(4, '\0')),
+                       {"unexpected tensor 'equivariant.1.weight'"});
 }
 
 TEST(BadModelFile, NonFiniteWeight) {
@@ -189,7 +196,8 @@ TEST(BadDatasetFile, MissingGeneTable) {
 }
 
 TEST(BadDatasetFile, GeneCountDisagrees) {
-    expect_dataset_error("count", read_bytes(kDataset + ".safetensors"), "gene_id\tchrom\ttss\tstrand\nA\tchr1\t5\t+\n",
+    expect_dataset_error("count", read_bytes(kDataset + ".safetensors"),
+                         "gene_id\tchrom\ttss\tstrand\nA\tchr1\t5\t+\n",
                          {"count.genes.tsv lists 1 genes", "holds 2"});
 }
 

@@ -59,8 +59,8 @@ void expect_close(const float *actual, const float *expected, size_t n, double r
     for (size_t i = 0; i < n; ++i) {
         double tol = rtol * std::max(std::fabs(static_cast<double>(expected[i])), floor * scale);
         if (!(std::fabs(static_cast<double>(actual[i]) - expected[i]) <= tol) && reported++ < 5)
-            ADD_FAILURE() << what << " [" << i << "]: " << actual[i] << " vs " << expected[i] << " (tol " << tol
-                          << ")";
+            ADD_FAILURE() << what << " [" << i << "]: " << actual[i] << " vs " << expected[i] << " (tol "
+                          << tol << ")";
     }
 }
 
@@ -103,11 +103,12 @@ TEST_P(PecnnCase, BackwardMatchesPyTorch) {
                               input_grad.data());
     EXPECT_NEAR(loss, l.expected->f32("loss", {1})[0], 1e-5 * std::max(1.0f, loss));
     for (auto &[name, tensor] : grads.parameters())
-        expect_close(tensor->data.data(), l.expected->f32("grad." + name, tensor->shape), tensor->data.size(), 1e-4,
-                     1e-2, name);
-    expect_close(input_grad.data(),
-                 l.expected->f32("grad.inputs", {l.data->genes(), l.data->cells(), l.data->marks(), l.data->bins()}),
-                 input_grad.size(), 1e-4, 1e-2, "inputs");
+        expect_close(tensor->data.data(), l.expected->f32("grad." + name, tensor->shape), tensor->data.size(),
+                     1e-4, 1e-2, name);
+    expect_close(
+        input_grad.data(),
+        l.expected->f32("grad.inputs", {l.data->genes(), l.data->cells(), l.data->marks(), l.data->bins()}),
+        input_grad.size(), 1e-4, 1e-2, "inputs");
 }
 
 // Central differences of the double-precision loop; every element of the smallest case, a sample of each
@@ -149,14 +150,16 @@ TEST_P(PecnnCase, BackwardMatchesFiniteDifferences) {
         Tensor *target = nullptr;
         for (auto &p : probe.parameters())
             if (p.first == name) target = p.second;
-        const double base = testing::naive_loss(testing::naive_forward(probe, x0, genes, cells), l.data->targets());
+        const double base =
+            testing::naive_loss(testing::naive_forward(probe, x0, genes, cells), l.data->targets());
         check(name, tensor->data.size(), tensor->data.data(), [&](size_t i, double step) {
             // Parameters are floats, which cannot hold a 1e-6 step exactly: evaluate at the float-rounded
             // step and scale the change to the step asked for.
             const float original = target->data[i];
             target->data[i] = static_cast<float>(original + step);
             const double taken = static_cast<double>(target->data[i]) - original;
-            double loss = testing::naive_loss(testing::naive_forward(probe, x0, genes, cells), l.data->targets());
+            double loss =
+                testing::naive_loss(testing::naive_forward(probe, x0, genes, cells), l.data->targets());
             target->data[i] = original;
             return base + (loss - base) * (step / taken);
         });
@@ -193,17 +196,20 @@ TEST_P(PecnnCase, BackwardMatchesPropagateAdjoints) {
             eq_b(co, i) = l.model.equivariant_bias[i].data[co];
             for (int ci = 0; ci < ci_n; ++ci)
                 for (int k = 0; k < K; ++k)
-                    eq_w(k, ci, co, i) = l.model.equivariant_weight[i].data[(static_cast<size_t>(co) * ci_n + ci) * K + k];
+                    eq_w(k, ci, co, i) =
+                        l.model.equivariant_weight[i].data[(static_cast<size_t>(co) * ci_n + ci) * K + k];
         }
         dil[i] = c.dilations[i];
     }
-    Buffer<float> inv_w(l.model.invariant_weight.data.data(), K, H, H), inv_b(l.model.invariant_bias.data.data(), H);
-    Buffer<float> ro_w(l.model.readout_weight.data.data(), L, 2 * H), ro_b(l.model.readout_bias.data.data(), 1);
+    Buffer<float> inv_w(l.model.invariant_weight.data.data(), K, H, H),
+        inv_b(l.model.invariant_bias.data.data(), H);
+    Buffer<float> ro_w(l.model.readout_weight.data.data(), L, 2 * H),
+        ro_b(l.model.readout_bias.data.data(), 1);
     Buffer<float> observed(const_cast<float *>(l.data->targets()), C, G);
     Buffer<float> loss = Buffer<float>::make_scalar(), d_input(L, M, C, G), d_eq_w(K, CI, H, D), d_eq_b(H, D),
                   d_inv_w(K, H, H), d_inv_b(H), d_ro_w(L, 2 * H), d_ro_b(1);
-    ASSERT_EQ(pipelines[D - 1](input, eq_w, eq_b, dil[0], dil[1], dil[2], inv_w, inv_b, ro_w, ro_b, observed, loss, d_input,
-                                        d_eq_w, d_eq_b, d_inv_w, d_inv_b, d_ro_w, d_ro_b),
+    ASSERT_EQ(pipelines[D - 1](input, eq_w, eq_b, dil[0], dil[1], dil[2], inv_w, inv_b, ro_w, ro_b, observed,
+                               loss, d_input, d_eq_w, d_eq_b, d_inv_w, d_inv_b, d_ro_w, d_ro_b),
               0);
 
     PecnnNetwork net(l.model);
@@ -217,10 +223,13 @@ TEST_P(PecnnCase, BackwardMatchesPropagateAdjoints) {
         for (int co = 0; co < H; ++co) {
             b[co] = d_eq_b(co, i);
             for (int ci = 0; ci < ci_n; ++ci)
-                for (int k = 0; k < K; ++k) w[(static_cast<size_t>(co) * ci_n + ci) * K + k] = d_eq_w(k, ci, co, i);
+                for (int k = 0; k < K; ++k)
+                    w[(static_cast<size_t>(co) * ci_n + ci) * K + k] = d_eq_w(k, ci, co, i);
         }
-        expect_close(grads.equivariant_weight[i].data.data(), w.data(), w.size(), 1e-4, 1e-2, "equivariant weight");
-        expect_close(grads.equivariant_bias[i].data.data(), b.data(), b.size(), 1e-4, 1e-2, "equivariant bias");
+        expect_close(grads.equivariant_weight[i].data.data(), w.data(), w.size(), 1e-4, 1e-2,
+                     "equivariant weight");
+        expect_close(grads.equivariant_bias[i].data.data(), b.data(), b.size(), 1e-4, 1e-2,
+                     "equivariant bias");
     }
     expect_close(grads.invariant_weight.data.data(), d_inv_w.data(), d_inv_w.number_of_elements(), 1e-4, 1e-2,
                  "invariant.weight");
@@ -242,13 +251,16 @@ TEST_P(PecnnCase, EquivariantUnderCellPermutation) {
     std::vector<float> permuted(static_cast<size_t>(G) * C * block);
     for (int g = 0; g < G; ++g)
         for (int c = 0; c < C; ++c)
-            std::copy_n(l.data->inputs(g) + perm[c] * block, block, permuted.data() + (static_cast<size_t>(g) * C + c) * block);
+            std::copy_n(l.data->inputs(g) + perm[c] * block, block,
+                        permuted.data() + (static_cast<size_t>(g) * C + c) * block);
     PecnnNetwork net(l.model);
     std::vector<float> a(static_cast<size_t>(G) * C), b(a.size());
     net.forward(l.data->inputs(), G, C, a.data());
     net.forward(permuted.data(), G, C, b.data());
     for (int g = 0; g < G; ++g)
-        for (int c = 0; c < C; ++c) EXPECT_NEAR(b[g * C + c], a[g * C + perm[c]], 1e-5 * std::max(1.f, std::fabs(a[g * C + perm[c]])));
+        for (int c = 0; c < C; ++c)
+            EXPECT_NEAR(b[g * C + c], a[g * C + perm[c]],
+                        1e-5 * std::max(1.f, std::fabs(a[g * C + perm[c]])));
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, PecnnCase,
@@ -285,7 +297,8 @@ TEST(PecnnInit, SameSeedSameModelAndPyTorchBounds) {
     // kaiming_uniform_(a=sqrt(5)) and the bias rule both give U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
     const double bound0 = 1 / std::sqrt(6.0 * 11), bound1 = 1 / std::sqrt(32.0 * 11);
     EXPECT_LE(max_abs(a.equivariant_weight[0].data.data(), a.equivariant_weight[0].data.size()), bound0);
-    EXPECT_GT(max_abs(a.equivariant_weight[0].data.data(), a.equivariant_weight[0].data.size()), 0.95 * bound0);
+    EXPECT_GT(max_abs(a.equivariant_weight[0].data.data(), a.equivariant_weight[0].data.size()),
+              0.95 * bound0);
     EXPECT_LE(max_abs(a.equivariant_weight[1].data.data(), a.equivariant_weight[1].data.size()), bound1);
     EXPECT_LE(max_abs(a.readout_weight.data.data(), a.readout_weight.data.size()), 1 / std::sqrt(64.0 * 200));
     // Mean near 0, variance near bound^2 / 3 for a uniform.

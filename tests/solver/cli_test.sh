@@ -59,6 +59,12 @@ good_rows=($'a\tv1\t0.1\t0.01\t0.05\t0.02' $'a\tv2\t0.2\t0.01\t0.11\t0.02' $'a\t
 
 ## ------------------------------------------------------------------ mr against R
 "$causeway" mr --effects "$ref/mr_effects.tsv" --out "$work/mr.tsv" 2>"$work/stderr" || fail "mr: $(cat "$work/stderr")"
+# Regions run in parallel (all cores by default): the output must not depend on the thread count.
+for threads in 1 3; do
+    "$causeway" mr --effects "$ref/mr_effects.tsv" --out "$work/mr_threads.tsv" -t $threads 2>/dev/null ||
+        fail "mr -t $threads"
+    cmp -s "$work/mr.tsv" "$work/mr_threads.tsv" || fail "mr -t $threads output differs from the default's"
+done
 # IVW default model: random effects for r1 (25 variants) and r2 (6), fixed for r3 (3).
 awk -F'\t' 'NR == 1 || ($2 == "IVW_random" && $1 != "r3") || ($2 == "IVW_fixed" && $1 == "r3") { if (NR > 1) $2 = "IVW"; print }' OFS='\t' \
     "$ref/mr_lm.tsv" >"$work/ivw_ref.tsv"

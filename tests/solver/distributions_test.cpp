@@ -1,6 +1,7 @@
 // Distribution functions and R's random numbers against values computed by R (reference/make_reference.R).
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -61,6 +62,42 @@ TEST(SolverRRandom, MatchesSetSeed) {
         double got = random.normal();
         EXPECT_TRUE(close(got, table.number(r, "value"), 1e-15)) << "draw " << r + 1 << ": " << got;
     }
+}
+
+// The bootstrap's normals come from r_qnorm, R's own algorithm (AS 241 as R evaluates it): bit for bit
+// R's qnorm, where the general normal_quantile above is only accurate to a few ulps.
+TEST(SolverRRandom, QnormIsRsBitForBit) {
+    auto table = read_reference("distributions.tsv");
+    int compared = 0;
+    for (size_t r = 0; r < table.rows.size(); ++r) {
+        double p = table.number(r, "a");
+        if (table.text(r, "fn") != "qnorm" || !(p > 0 && p < 1)) continue;
+        EXPECT_EQ(r_qnorm(p), table.number(r, "value")) << "qnorm(" << p << ")";
+        ++compared;
+    }
+    EXPECT_GE(compared, 8);
+}
+
+TEST(SolverRRandom, BulkDrawsAreTheSequentialDraws) {
+    // Bulk draws work in chunks of 256 with the tails handled apart: every chunk boundary and both
+    // branches of the inversion must give exactly the one-at-a-time sequence.
+    RRandom one(20240501), bulk(20240501);
+    std::vector<double> drawn(3 * 256 + 17 + 1000);
+    bulk.normals(drawn.data(), 3 * 256 + 17);
+    bulk.normals(drawn.data() + 3 * 256 + 17, 1000);
+    int tails = 0;
+    for (size_t i = 0; i < drawn.size(); ++i) {
+        double x = one.normal();
+        ASSERT_EQ(drawn[i], x) << "draw " << i;
+        tails += std::fabs(x) > 1.44; // |p - 0.5| > 0.425
+    }
+    EXPECT_GT(tails, 100);
+    auto table = read_reference("r_rnorm.tsv");
+    RRandom r(314159265);
+    std::vector<double> values(table.rows.size());
+    r.normals(values.data(), values.size());
+    for (size_t i = 0; i < values.size(); ++i)
+        EXPECT_EQ(values[i], table.number(i, "value")) << "draw " << i + 1;
 }
 
 } // namespace

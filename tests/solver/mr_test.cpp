@@ -1,6 +1,7 @@
 // Mendelian randomisation: against base R's lm() as MendelianRandomization uses it, R's own bootstrap of
 // the weighted median (reference/*.tsv), and independent computations here (closed-form weighted least
 // squares in long double, the RAPS estimating equation solved by bisection).
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <random>
@@ -128,6 +129,49 @@ TEST(SolverMr, WeightedMedianInterpolation) {
     // Positions (cumulative weight less half its own) 0.3, 0.7, 0.9: halfway between the first two.
     EXPECT_DOUBLE_EQ(weighted_median({1, 2, 3}, {3, 1, 1}), 1.5);
     EXPECT_DOUBLE_EQ(weighted_median({3, 1, 2}, {1, 3, 1}), 1.5);
+}
+
+// The package's algorithm written plainly: order() (a stable sort), long double cumsum() and sum().
+double weighted_median_by_sorting(const std::vector<double> &theta, const std::vector<double> &weights) {
+    std::vector<size_t> order(theta.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return theta[a] < theta[b]; });
+    long double total = 0, running = 0;
+    for (size_t i : order) total += weights[i];
+    std::vector<double> position, sorted;
+    for (size_t i : order) {
+        running += weights[i];
+        position.push_back(((double)running - 0.5 * weights[i]) / (double)total);
+        sorted.push_back(theta[i]);
+    }
+    size_t above = 0;
+    while (position[above] < 0.5) ++above;
+    if (above == 0) return sorted[0];
+    size_t below = above - 1;
+    return sorted[below] +
+           (sorted[above] - sorted[below]) * (0.5 - position[below]) / (position[above] - position[below]);
+}
+
+TEST(SolverMr, WeightedMedianIsTheStableSortAlgorithmExactly) {
+    // The radix sort must reproduce order()'s order, ties (and -0 against 0) in input order included,
+    // so that the running sums, and so the result, are the same to the last bit.
+    std::mt19937_64 random(99);
+    std::normal_distribution<double> normal;
+    std::uniform_real_distribution<double> uniform(0.1, 3);
+    for (size_t n : {3, 4, 17, 256, 3000}) {
+        for (int trial = 0; trial < 20; ++trial) {
+            std::vector<double> theta(n), weights(n);
+            for (size_t i = 0; i < n; ++i) {
+                theta[i] = trial % 4 == 0   ? std::round(4 * normal(random)) / 4 // many ties
+                           : trial % 4 == 1 ? 1.36 + 1e-9 * normal(random)       // a narrow range
+                                            : normal(random) / normal(random);   // heavy tails, both signs
+                if (trial % 4 == 0 && i % 5 == 0) theta[i] = i % 10 == 0 ? 0.0 : -0.0;
+                weights[i] = uniform(random) * std::pow(10.0, trial % 3);
+            }
+            double expected = weighted_median_by_sorting(theta, weights);
+            EXPECT_EQ(weighted_median(theta, weights), expected) << n << " " << trial;
+        }
+    }
 }
 
 TEST(SolverMr, IvwAndEggerMatchClosedFormOnSimulatedData) {

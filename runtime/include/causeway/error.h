@@ -15,8 +15,7 @@ public:
     explicit Error(const std::string &what) : std::runtime_error(what) {}
 };
 
-template <typename... Args>
-[[noreturn]] void fail(fmt::format_string<Args...> format, Args &&...args) {
+template <typename... Args> [[noreturn]] void fail(fmt::format_string<Args...> format, Args &&...args) {
     throw Error(fmt::format(format, std::forward<Args>(args)...));
 }
 
