@@ -6,6 +6,7 @@
 #include <functional>
 #include <iterator>
 
+#include <HalideBuffer.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -13,6 +14,8 @@
 #include "causeway/error.h"
 #include "causeway/pecnn_model.h"
 #include "causeway/safetensors.h"
+#include "halide_call.h"
+#include "pecnn_conv_hidden.h"
 
 namespace causeway {
 namespace {
@@ -236,6 +239,29 @@ TEST(SafetensorsRoundTrip, WriterOutputReadsBack) {
     EXPECT_EQ(std::vector<float>(pa, pa + 6), a);
     EXPECT_EQ(f.f32("b", {1})[0], 7.f);
     std::remove(path.c_str());
+}
+
+} // namespace
+} // namespace causeway
+
+namespace causeway {
+namespace {
+
+// A pipeline handed inconsistent buffers reports Halide's own diagnosis through causeway::Error instead
+// of printing and aborting.
+TEST(PipelineErrors, HalideErrorBecomesCausewayError) {
+    Halide::Runtime::Buffer<float> input(32, 40, 3), weight(11, 16, 32), bias(32), output(32, 40, 3);
+    input.fill(1.f);
+    weight.fill(0.f);
+    bias.fill(0.f);
+    try {
+        detail::check_pipeline(pecnn_conv_hidden(input, weight, bias, 1, output), "pecnn_conv_hidden");
+        ADD_FAILURE() << "no error for a weight with 16 input channels on a 32-channel input";
+    } catch (const Error &e) {
+        const std::string what = e.what();
+        EXPECT_NE(what.find("pecnn_conv_hidden"), std::string::npos) << what;
+        EXPECT_NE(what.find("weight"), std::string::npos) << what;
+    }
 }
 
 } // namespace

@@ -383,3 +383,57 @@ TEST(SolverMr, ParseMethods) {
 
 } // namespace
 } // namespace causeway::solver
+
+namespace causeway::solver {
+namespace {
+
+// The MendelianRandomization package's own worked example (its vignette; Yavorska & Burgess, Int J
+// Epidemiol 2017): 28 uncorrelated variants' associations with LDL-cholesterol and coronary heart disease
+// (Waterworth et al., Arterioscler Thromb Vasc Biol 2010), shipped with the package as ldlc, ldlcse,
+// chdlodds, chdloddsse. The vignette prints, to 3 decimals: IVW 2.834 (se 0.530, 95% CI 1.796 to 3.873);
+// MR-Egger 3.253 (se 0.770, CI 1.743 to 4.762), intercept -0.011 (se 0.015, p 0.451); weighted median
+// 2.683.
+TEST(SolverMr, PublishedLdlCholesterolExample) {
+    const std::vector<double> ldlc = {0.026,  -0.044, -0.038, -0.023, -0.017, -0.031, -0.018,
+                                      0.046,  0.059,  0.004,  0.011,  -0.005, 0.004,  0.022,
+                                      -0.005, -0.002, -0.002, 0.004,  0.011,  0.009,  -0.011,
+                                      -0.003, -0.012, 0.0003, -0.015, -0.008, 0.009,  -0.036};
+    const std::vector<double> ldlcse = {0.004, 0.004, 0.004, 0.003, 0.003, 0.006, 0.004, 0.007, 0.004, 0.003,
+                                        0.004, 0.005, 0.005, 0.005, 0.004, 0.004, 0.003, 0.004, 0.004, 0.003,
+                                        0.004, 0.003, 0.004, 0.003, 0.003, 0.004, 0.003, 0.007};
+    const std::vector<double> chdlodds = {0.0677,  -0.1625, -0.1054, -0.0619, -0.0834, -0.1278, -0.0408,
+                                          0.0770,  0.1570,  -0.0305, 0.0100,  0.1823,  -0.0408, 0.1989,
+                                          0.0100,  0.0488,  0.0100,  -0.0408, -0.0305, -0.0408, -0.0202,
+                                          -0.0619, 0.0296,  0.0677,  -0.0726, -0.0726, 0.0000,  0.0198};
+    const std::vector<double> chdloddsse = {0.0286, 0.0300, 0.0310, 0.0243, 0.0222, 0.0667, 0.0373,
+                                            0.0543, 0.0306, 0.0236, 0.0277, 0.0403, 0.0344, 0.0335,
+                                            0.0378, 0.0292, 0.0253, 0.0319, 0.0316, 0.0241, 0.0285,
+                                            0.0217, 0.0298, 0.0239, 0.0220, 0.0246, 0.0255, 0.0647};
+    MrData data;
+    data.beta_exposure = ldlc;
+    data.se_exposure = ldlcse;
+    data.beta_outcome = chdlodds;
+    data.se_outcome = chdloddsse;
+    MrSettings settings;
+    auto printed = [](double value, double expected) {
+        return std::fabs(value - expected) <= 0.0005 + 1e-12;
+    };
+    MrResult ivw = mr_ivw(data, settings);
+    EXPECT_TRUE(printed(ivw.estimate, 2.834)) << ivw.estimate;
+    EXPECT_TRUE(printed(ivw.se, 0.530)) << ivw.se;
+    EXPECT_TRUE(printed(ivw.estimate - 1.959964 * ivw.se, 1.796));
+    EXPECT_TRUE(printed(ivw.estimate + 1.959964 * ivw.se, 3.873));
+    MrResult egger = mr_egger(data, settings);
+    EXPECT_TRUE(printed(egger.estimate, 3.253)) << egger.estimate;
+    EXPECT_TRUE(printed(egger.se, 0.770)) << egger.se;
+    EXPECT_TRUE(printed(egger.estimate - 1.959964 * egger.se, 1.743));
+    EXPECT_TRUE(printed(egger.estimate + 1.959964 * egger.se, 4.762));
+    EXPECT_TRUE(printed(egger.intercept, -0.011)) << egger.intercept;
+    EXPECT_TRUE(printed(egger.intercept_se, 0.015)) << egger.intercept_se;
+    EXPECT_TRUE(printed(egger.intercept_pvalue, 0.451)) << egger.intercept_pvalue;
+    settings.bootstrap = 0;
+    EXPECT_TRUE(printed(mr_weighted_median(data, settings).estimate, 2.683));
+}
+
+} // namespace
+} // namespace causeway::solver
