@@ -6,6 +6,8 @@
 // Layouts as in pecnn_conv_generator.cpp. output_bins_inner writes the gradient in the dataset's layout
 // (x, ci, n). add_readout adds the readout's direct contribution dL/dpred(n) * readout_weight(x, ci): the
 // invariant layer's input h also feeds the readout, so its gradient is the sum of both paths.
+// pooled_output (the invariant layer) forms dL/doutput from the pooling's per-gene gradient instead of
+// reading output_grad (see pecnn_readout_backward_generator.cpp).
 #include "Halide.h"
 
 #include "schedules/pecnn_conv_grad_input_schedule.h"
@@ -18,6 +20,7 @@ class PecnnConvGradInput : public Generator<PecnnConvGradInput> {
 public:
     GeneratorParam<bool> output_bins_inner{"output_bins_inner", false};
     GeneratorParam<bool> add_readout{"add_readout", false};
+    GeneratorParam<bool> pooled_output{"pooled_output", false};
 
     Input<Buffer<float, 3>> output{"output"};           // the layer's forward output, post-ReLU (co, x, n)
     Input<Buffer<float, 3>> output_grad{"output_grad"}; // dL/doutput (co, x, n)
@@ -26,6 +29,12 @@ public:
     // Read only with add_readout: dL/dprediction per row, and the readout weight (x, ch).
     Input<Buffer<float, 1>> prediction_grad{"prediction_grad"};
     Input<Buffer<float, 2>> readout_weight{"readout_weight"};
+    // Read only with pooled_output: the pooling's gradient and result per gene (co, x, g), the pooling
+    // (0 mean, 1 max), and the cell types per gene (rows n = c + cells * g).
+    Input<Buffer<float, 3>> pool_grad{"pool_grad"};
+    Input<Buffer<float, 3>> pooled{"pooled"};
+    Input<int> pooling{"pooling", 0, 0, 1};
+    Input<int> cells{"cells", 1, 1, 1 << 20};
     Output<Buffer<float, 3>> input_grad{"input_grad"};
 
     Var co{"co"}, ci{"ci"}, x{"x"}, n{"n"}, k{"k"};
@@ -42,8 +51,13 @@ public:
         // dL/d(pre-activation): ReLU passes the gradient where its output is positive (PyTorch's
         // convention at 0), and it is zero outside the bins (the forward pass's zero padding).
         Expr xc = clamp(x, 0, bins - 1);
-        pre_grad(co, x, n) =
-            select(x >= 0 && x < bins && output(co, xc, n) > 0.f, output_grad(co, xc, n), 0.f);
+        Expr out = output(co, xc, n);
+        Expr out_grad = output_grad(co, xc, n);
+        if (pooled_output) {
+            Expr g = n / cells;
+            out_grad = select(pooling == 0 || out == pooled(co, xc, g), pool_grad(co, xc, g), 0.f);
+        }
+        pre_grad(co, x, n) = select(x >= 0 && x < bins && out > 0.f, out_grad, 0.f);
         weight_ci_inner(ci, co, k) = weight(k, ci, co);
 
         r = RDom(0, channels_out, 0, kernel, "r");
@@ -68,6 +82,10 @@ public:
         dilation.set_estimate(1);
         prediction_grad.set_estimates({{0, rows}});
         readout_weight.set_estimates({{0, 200}, {0, 64}});
+        pool_grad.set_estimates({{0, 32}, {0, 200}, {0, 256}});
+        pooled.set_estimates({{0, 32}, {0, 200}, {0, 256}});
+        pooling.set_estimate(0);
+        cells.set_estimate(12);
         if (output_bins_inner) {
             input_grad.set_estimates({{0, 200}, {0, channels_in}, {0, rows}});
         } else {

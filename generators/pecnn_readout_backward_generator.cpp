@@ -1,7 +1,9 @@
 // PECNN head, forward and backward in one pass: predictions, the masked mean-squared-error loss (NaN
 // targets are unknown and ignored; the mean is over the known ones, as PyTorch's
 // mse_loss(pred[mask], target[mask])), the readout's gradients, dL/dprediction (the readout's direct path
-// into h, added by the invariant layer's input gradient) and dL/d(invariant output) through the pooling.
+// into h, added by the invariant layer's input gradient), and the pooling's gradient in per-gene form:
+// pool_grad and pooled, from which the invariant layer's backward pipelines form dL/d(invariant output)
+// on the fly (dL/dpooled spread over cells) instead of reading a tensor as large as the activations.
 #include "Halide.h"
 
 #include "generators/pecnn_readout_algorithm.h"
@@ -24,7 +26,11 @@ public:
     Output<Buffer<float, 2>> prediction_grad{"prediction_grad"};         // (c, g)
     Output<Buffer<float, 2>> readout_weight_grad{"readout_weight_grad"}; // (x, ch)
     Output<Buffer<float, 1>> readout_bias_grad{"readout_bias_grad"};
-    Output<Buffer<float, 4>> invariant_grad{"invariant_grad"}; // (ch, x, c, g)
+    // dL/d(invariant output)(ch, x, c, g) = pool_grad(ch, x, g) where the cell shares in the pool: every
+    // cell for mean pooling; cells equal to pooled(ch, x, g) for max pooling (ties split evenly, as
+    // PyTorch's amax).
+    Output<Buffer<float, 3>> pool_grad{"pool_grad"}; // (ch, x, g)
+    Output<Buffer<float, 3>> pooled{"pooled"};       // (ch, x, g)
 
     causeway::PecnnReadoutAlgorithm a;
     Var ch{"ch"}, x{"x"}, c{"c"}, g{"g"};
@@ -71,11 +77,10 @@ public:
         // split evenly between ties as PyTorch's amax does.
         ties(ch, x, g) = 0;
         ties(ch, x, g) += select(invariant(ch, x, a.rc, g) == a.pooled(ch, x, g), 1, 0);
-        Expr pooled_grad = gene_grad(g) * readout_weight(x, hp + ch);
-        Expr mean_grad = pooled_grad / cast<float>(cells);
-        Expr max_grad = select(invariant(ch, x, c, g) == a.pooled(ch, x, g),
-                               pooled_grad / cast<float>(max(ties(ch, x, g), 1)), 0.f);
-        invariant_grad(ch, x, c, g) = select(pooling == 0, mean_grad, max_grad);
+        Expr share =
+            select(pooling == 0, 1.f / cast<float>(cells), 1.f / cast<float>(max(ties(ch, x, g), 1)));
+        pool_grad(ch, x, g) = gene_grad(g) * readout_weight(x, hp + ch) * share;
+        pooled(ch, x, g) = a.pooled(ch, x, g);
 
         /* ESTIMATES */
         hidden.set_estimates({{0, 32}, {0, 200}, {0, 12}, {0, 256}});
@@ -88,7 +93,8 @@ public:
         prediction_grad.set_estimates({{0, 12}, {0, 256}});
         readout_weight_grad.set_estimates({{0, 200}, {0, 64}});
         readout_bias_grad.set_estimates({{0, 1}});
-        invariant_grad.set_estimates({{0, 32}, {0, 200}, {0, 12}, {0, 256}});
+        pool_grad.set_estimates({{0, 32}, {0, 200}, {0, 256}});
+        pooled.set_estimates({{0, 32}, {0, 200}, {0, 256}});
     }
 
     void schedule() {

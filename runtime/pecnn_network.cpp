@@ -11,9 +11,10 @@
 #include "pecnn_conv_dataset.h"
 #include "pecnn_conv_grad_input_dataset.h"
 #include "pecnn_conv_grad_input_hidden.h"
-#include "pecnn_conv_grad_input_readout.h"
+#include "pecnn_conv_grad_input_invariant.h"
 #include "pecnn_conv_grad_weight_dataset.h"
 #include "pecnn_conv_grad_weight_hidden.h"
+#include "pecnn_conv_grad_weight_invariant.h"
 #include "pecnn_conv_hidden.h"
 #include "pecnn_conv_pool.h"
 #include "pecnn_readout.h"
@@ -80,14 +81,16 @@ struct PecnnNetwork::Impl {
     int64_t capacity_rows = 0;
     bool have_grads = false;
     std::vector<Buffer<float>> hidden_storage; // each equivariant layer's output (hp, bins, rows)
-    Buffer<float> invariant_storage, invariant_grad_storage, hidden_grad_storage[2];
+    Buffer<float> invariant_storage, hidden_grad_storage[2];
     std::vector<Buffer<float>> weight_grad, bias_grad;
     Buffer<float> invariant_weight_grad, invariant_bias_grad, readout_weight_grad, readout_bias_grad;
     Buffer<float> prediction_grad, loss;
-    Buffer<float> unused_rows{1}, unused_readout{1, 1};
+    Buffer<float> pool_grad, pooled; // per gene (hp, bins, genes): the invariant branch's pooling
+    // Stand-ins for the inputs a pipeline variant does not read.
+    Buffer<float> unused_1d{1}, unused_2d{1, 1}, unused_3d{1, 1, 1};
     // Views for the current call.
     std::vector<Buffer<float>> hidden;
-    Buffer<float> invariant, invariant_grad, hidden_grad[2];
+    Buffer<float> invariant, hidden_grad[2];
 
     void pack(const PecnnModel &model) {
         const PecnnConfig &c = model.config;
@@ -121,12 +124,11 @@ struct PecnnNetwork::Impl {
             hidden_storage.clear();
             for (int i = 0; i < config.depth; ++i) hidden_storage.emplace_back(hp, bins, n);
             invariant_storage = Buffer<float>(hp, bins, n);
-            invariant_grad_storage = hidden_grad_storage[0] = hidden_grad_storage[1] = Buffer<float>();
+            hidden_grad_storage[0] = hidden_grad_storage[1] = Buffer<float>();
             capacity_rows = rows;
         }
-        if (backward && !invariant_grad_storage.data()) {
+        if (backward && !hidden_grad_storage[0].data()) {
             const int n = static_cast<int>(capacity_rows);
-            invariant_grad_storage = Buffer<float>(hp, bins, n);
             hidden_grad_storage[0] = Buffer<float>(hp, bins, n);
             hidden_grad_storage[1] = Buffer<float>(hp, bins, n);
         }
@@ -147,10 +149,15 @@ struct PecnnNetwork::Impl {
         for (auto &h : hidden_storage) hidden.push_back(h.cropped(2, 0, n));
         invariant = invariant_storage.cropped(2, 0, n);
         if (backward) {
-            invariant_grad = invariant_grad_storage.cropped(2, 0, n);
+            if (!pool_grad.data() || pool_grad.dim(2).extent() != g) {
+                pool_grad = Buffer<float>(hp, bins, static_cast<int>(g));
+                pooled = Buffer<float>(hp, bins, static_cast<int>(g));
+            }
             hidden_grad[0] = hidden_grad_storage[0].cropped(2, 0, n);
             hidden_grad[1] = hidden_grad_storage[1].cropped(2, 0, n);
-            prediction_grad = Buffer<float>(c, static_cast<int>(g));
+            if (!prediction_grad.data() || prediction_grad.dim(0).extent() != c ||
+                prediction_grad.dim(1).extent() != g)
+                prediction_grad = Buffer<float>(c, static_cast<int>(g));
         }
     }
 
@@ -229,7 +236,6 @@ float PecnnNetwork::backward(const float *inputs, const float *targets, int64_t 
     const int n = static_cast<int>(genes * cells);
 
     Buffer<float> h = m.as_cells(m.hidden.back(), genes, cells), inv = m.as_cells(m.invariant, genes, cells);
-    Buffer<float> inv_grad = m.as_cells(m.invariant_grad, genes, cells);
     Buffer<float> observed(const_cast<float *>(targets), cells, static_cast<int>(genes));
     std::vector<float> scratch;
     float *pred_out = predictions;
@@ -241,18 +247,20 @@ float PecnnNetwork::backward(const float *inputs, const float *targets, int64_t 
     detail::check_pipeline(pecnn_readout_backward(h, inv, m.readout_weight, m.readout_bias,
                                                   c.pooling == Pooling::Mean ? 0 : 1, observed, prediction,
                                                   m.loss, m.prediction_grad, m.readout_weight_grad,
-                                                  m.readout_bias_grad, inv_grad),
+                                                  m.readout_bias_grad, m.pool_grad, m.pooled),
                            "pecnn_readout_backward");
 
     // Invariant layer: its weights, and dL/dh of the last equivariant layer through both paths.
     Buffer<float> pred_grad_rows(m.prediction_grad.data(), n);
-    detail::check_pipeline(pecnn_conv_grad_weight_hidden(m.hidden.back(), m.invariant, m.invariant_grad,
-                                                         c.kernel, 1, m.invariant_weight_grad,
-                                                         m.invariant_bias_grad),
-                           "pecnn_conv_grad_weight_hidden (invariant)");
-    detail::check_pipeline(pecnn_conv_grad_input_readout(m.invariant, m.invariant_grad, m.invariant_weight, 1,
-                                                         pred_grad_rows, m.readout_weight, m.hidden_grad[0]),
-                           "pecnn_conv_grad_input_readout");
+    const int pooling = c.pooling == Pooling::Mean ? 0 : 1;
+    detail::check_pipeline(pecnn_conv_grad_weight_invariant(
+                               m.hidden.back(), m.invariant, m.unused_3d, c.kernel, 1, m.pool_grad, m.pooled,
+                               pooling, cells, m.invariant_weight_grad, m.invariant_bias_grad),
+                           "pecnn_conv_grad_weight_invariant");
+    detail::check_pipeline(pecnn_conv_grad_input_invariant(m.invariant, m.unused_3d, m.invariant_weight, 1,
+                                                           pred_grad_rows, m.readout_weight, m.pool_grad,
+                                                           m.pooled, pooling, cells, m.hidden_grad[0]),
+                           "pecnn_conv_grad_input_invariant");
 
     Buffer<float> input(const_cast<float *>(inputs), c.bins, c.num_marks(), n);
     int current = 0;
@@ -260,24 +268,24 @@ float PecnnNetwork::backward(const float *inputs, const float *targets, int64_t 
         Buffer<float> &dy = m.hidden_grad[current];
         if (i == 0) {
             detail::check_pipeline(pecnn_conv_grad_weight_dataset(input, m.hidden[0], dy, c.kernel,
-                                                                  c.dilations[0], m.weight_grad[0],
-                                                                  m.bias_grad[0]),
+                                                                  c.dilations[0], m.unused_3d, m.unused_3d, 0,
+                                                                  1, m.weight_grad[0], m.bias_grad[0]),
                                    "pecnn_conv_grad_weight_dataset");
             if (input_grad) {
                 Buffer<float> dx(input_grad, c.bins, c.num_marks(), n);
                 detail::check_pipeline(pecnn_conv_grad_input_dataset(m.hidden[0], dy, m.weight[0],
-                                                                     c.dilations[0], m.unused_rows,
-                                                                     m.unused_readout, dx),
+                                                                     c.dilations[0], m.unused_1d, m.unused_2d,
+                                                                     m.unused_3d, m.unused_3d, 0, 1, dx),
                                        "pecnn_conv_grad_input_dataset");
             }
         } else {
             detail::check_pipeline(pecnn_conv_grad_weight_hidden(m.hidden[i - 1], m.hidden[i], dy, c.kernel,
-                                                                 c.dilations[i], m.weight_grad[i],
-                                                                 m.bias_grad[i]),
+                                                                 c.dilations[i], m.unused_3d, m.unused_3d, 0,
+                                                                 1, m.weight_grad[i], m.bias_grad[i]),
                                    "pecnn_conv_grad_weight_hidden");
-            detail::check_pipeline(pecnn_conv_grad_input_hidden(m.hidden[i], dy, m.weight[i], c.dilations[i],
-                                                                m.unused_rows, m.unused_readout,
-                                                                m.hidden_grad[1 - current]),
+            detail::check_pipeline(pecnn_conv_grad_input_hidden(
+                                       m.hidden[i], dy, m.weight[i], c.dilations[i], m.unused_1d, m.unused_2d,
+                                       m.unused_3d, m.unused_3d, 0, 1, m.hidden_grad[1 - current]),
                                    "pecnn_conv_grad_input_hidden");
             current = 1 - current;
         }

@@ -68,8 +68,10 @@ template <typename G> void schedule_pecnn_readout_backward(G &gen, const Halide:
     gen.weight_grad_gene.compute_root().vectorize(gen.ch, vector);
     gen.weight_grad_gene.update().reorder(gen.ch, gen.x, gen.rg).vectorize(gen.ch, vector);
 
-    gen.ties.compute_at(gen.invariant_grad, gen.g).vectorize(gen.ch, vector);
-    gen.invariant_grad.vectorize(gen.ch, vector).parallel(gen.g);
+    // Ties are counted only for max pooling.
+    gen.ties.compute_at(gen.pool_grad, gen.g).vectorize(gen.ch, vector);
+    gen.pool_grad.vectorize(gen.ch, vector).parallel(gen.g).specialize(gen.pooling == 0);
+    gen.pooled.vectorize(gen.ch, vector).parallel(gen.g);
 }
 
 } // namespace causeway
