@@ -114,8 +114,8 @@ void write_dataset(const DatasetContents &c, const std::string &path) {
     writer.set_metadata("bin_size", std::to_string(c.bin_size));
     writer.set_metadata("window", std::to_string(c.window));
     for (auto &[k, v] : c.extra_metadata) writer.set_metadata(k, v);
-    writer.add_f32("inputs", {genes, cells, marks, c.bins}, c.inputs.data());
-    writer.add_f32("targets", {genes, cells}, c.targets.data());
+    writer.add_f32_view("inputs", {genes, cells, marks, c.bins}, c.inputs.data());
+    writer.add_f32_view("targets", {genes, cells}, c.targets.data());
     // Gene table first: a dataset whose table failed to write must not look complete.
     AtomicOutput table(gene_table_path(path));
     table.print("gene_id\tchrom\ttss\tstrand\n");

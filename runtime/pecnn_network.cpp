@@ -35,23 +35,20 @@ int round_up(int value, int multiple) {
     return (value + multiple - 1) / multiple * multiple;
 }
 
-Buffer<float> pack_conv_weight(const Tensor &w, int in_padded, int out_padded) {
+// Tensors of the packed layout start on 64-byte boundaries (one AVX-512 vector).
+constexpr int64_t kPackedAlign = 16;
+
+void pack_conv_weight(const Tensor &w, Buffer<float> &packed) {
     const int out = static_cast<int>(w.shape[0]), in = static_cast<int>(w.shape[1]),
               k = static_cast<int>(w.shape[3]);
-    Buffer<float> packed(k, in_padded, out_padded);
-    packed.fill(0.f);
     for (int co = 0; co < out; ++co)
         for (int ci = 0; ci < in; ++ci)
             for (int j = 0; j < k; ++j)
                 packed(j, ci, co) = w.data[(static_cast<size_t>(co) * in + ci) * k + j];
-    return packed;
 }
 
-Buffer<float> pack_bias(const Tensor &b, int padded) {
-    Buffer<float> packed(padded);
-    packed.fill(0.f);
+void pack_bias(const Tensor &b, Buffer<float> &packed) {
     for (int64_t i = 0; i < b.size(); ++i) packed(static_cast<int>(i)) = b.data[i];
-    return packed;
 }
 
 void unpack_conv_weight(const Buffer<float> &packed, Tensor &w) {
@@ -67,11 +64,94 @@ void unpack_bias(const Buffer<float> &packed, Tensor &b) {
     for (int64_t i = 0; i < b.size(); ++i) b.data[i] = packed(static_cast<int>(i));
 }
 
+// Views of one flat packed buffer as the pipelines' parameter (or gradient) buffers.
+struct PackedViews {
+    std::vector<Buffer<float>> weight, bias;
+    Buffer<float> invariant_weight, invariant_bias, readout_weight, readout_bias;
+};
+
+// Where each tensor lives in the flat packed buffer: equivariant weights and biases, invariant weight
+// and bias, readout weight, readout bias.
+struct PackedLayout {
+    std::vector<int64_t> weight, bias;
+    int64_t invariant_weight = 0, invariant_bias = 0, readout_weight = 0, readout_bias = 0, total = 0;
+
+    PackedLayout() = default;
+    PackedLayout(const PecnnConfig &c, int hp) {
+        int64_t at = 0;
+        auto place = [&](int64_t size) {
+            const int64_t start = at;
+            at += (size + kPackedAlign - 1) / kPackedAlign * kPackedAlign;
+            return start;
+        };
+        for (int i = 0; i < c.depth; ++i) {
+            weight.push_back(place(int64_t(c.kernel) * (i == 0 ? c.num_marks() : hp) * hp));
+            bias.push_back(place(hp));
+        }
+        invariant_weight = place(int64_t(c.kernel) * hp * hp);
+        invariant_bias = place(hp);
+        readout_weight = place(int64_t(c.bins) * 2 * hp);
+        readout_bias = place(1);
+        total = at;
+    }
+
+    PackedViews views(float *base, const PecnnConfig &c, int hp) const {
+        PackedViews v;
+        for (int i = 0; i < c.depth; ++i) {
+            v.weight.emplace_back(base + weight[i], c.kernel, i == 0 ? c.num_marks() : hp, hp);
+            v.bias.emplace_back(base + bias[i], hp);
+        }
+        v.invariant_weight = Buffer<float>(base + invariant_weight, c.kernel, hp, hp);
+        v.invariant_bias = Buffer<float>(base + invariant_bias, hp);
+        v.readout_weight = Buffer<float>(base + readout_weight, c.bins, 2 * hp);
+        v.readout_bias = Buffer<float>(base + readout_bias, 1);
+        return v;
+    }
+};
+
+void pack_into(const PecnnModel &model, PackedViews &&v, int hp) {
+    const PecnnConfig &c = model.config;
+    for (int i = 0; i < c.depth; ++i) {
+        pack_conv_weight(model.equivariant_weight[i], v.weight[i]);
+        pack_bias(model.equivariant_bias[i], v.bias[i]);
+    }
+    pack_conv_weight(model.invariant_weight, v.invariant_weight);
+    pack_bias(model.invariant_bias, v.invariant_bias);
+    for (int ch = 0; ch < c.hidden; ++ch)
+        for (int x = 0; x < c.bins; ++x) {
+            v.readout_weight(x, ch) = model.readout_weight.data[static_cast<size_t>(ch) * c.bins + x];
+            v.readout_weight(x, hp + ch) =
+                model.readout_weight.data[static_cast<size_t>(c.hidden + ch) * c.bins + x];
+        }
+    v.readout_bias(0) = model.readout_bias.data[0];
+}
+
+void unpack_from(const PackedViews &v, PecnnModel &model, int hp) {
+    const PecnnConfig &c = model.config;
+    for (int i = 0; i < c.depth; ++i) {
+        unpack_conv_weight(v.weight[i], model.equivariant_weight[i]);
+        unpack_bias(v.bias[i], model.equivariant_bias[i]);
+    }
+    unpack_conv_weight(v.invariant_weight, model.invariant_weight);
+    unpack_bias(v.invariant_bias, model.invariant_bias);
+    for (int ch = 0; ch < c.hidden; ++ch)
+        for (int x = 0; x < c.bins; ++x) {
+            model.readout_weight.data[static_cast<size_t>(ch) * c.bins + x] = v.readout_weight(x, ch);
+            model.readout_weight.data[static_cast<size_t>(c.hidden + ch) * c.bins + x] =
+                v.readout_weight(x, hp + ch);
+        }
+    model.readout_bias.data[0] = v.readout_bias(0);
+}
+
 } // namespace
 
 struct PecnnNetwork::Impl {
     PecnnConfig config;
     int hp = 0; // hidden channels, padded
+    // Parameters and their gradients, each in one flat buffer (PackedLayout), so that an optimiser updates
+    // them in one compiled call; the per-tensor buffers the pipelines take are views into them.
+    PackedLayout layout;
+    Buffer<float> parameters_flat, gradients_flat;
     std::vector<Buffer<float>> weight, bias;
     Buffer<float> invariant_weight, invariant_bias, readout_weight, readout_bias;
 
@@ -79,12 +159,11 @@ struct PecnnNetwork::Impl {
     // rows: reallocating (and page-faulting) hundreds of MB per call would cost more than the small
     // pipelines it feeds.
     int64_t capacity_rows = 0;
-    bool have_grads = false;
     std::vector<Buffer<float>> hidden_storage; // each equivariant layer's output (hp, bins, rows)
     Buffer<float> invariant_storage, hidden_grad_storage[2];
     std::vector<Buffer<float>> weight_grad, bias_grad;
     Buffer<float> invariant_weight_grad, invariant_bias_grad, readout_weight_grad, readout_bias_grad;
-    Buffer<float> prediction_grad, loss;
+    Buffer<float> prediction_grad, loss = Buffer<float>::make_scalar();
     Buffer<float> pool_grad, pooled; // per gene (hp, bins, genes): the invariant branch's pooling
     // Stand-ins for the inputs a pipeline variant does not read.
     Buffer<float> unused_1d{1}, unused_2d{1, 1}, unused_3d{1, 1, 1};
@@ -92,26 +171,37 @@ struct PecnnNetwork::Impl {
     std::vector<Buffer<float>> hidden;
     Buffer<float> invariant, hidden_grad[2];
 
+    void allocate() {
+        layout = PackedLayout(config, hp);
+        parameters_flat = Buffer<float>(static_cast<int>(layout.total));
+        gradients_flat = Buffer<float>(static_cast<int>(layout.total));
+        parameters_flat.fill(0.f);
+        gradients_flat.fill(0.f);
+        PackedViews p = views(parameters_flat.data());
+        weight = p.weight;
+        bias = p.bias;
+        invariant_weight = p.invariant_weight;
+        invariant_bias = p.invariant_bias;
+        readout_weight = p.readout_weight;
+        readout_bias = p.readout_bias;
+        PackedViews g = views(gradients_flat.data());
+        weight_grad = g.weight;
+        bias_grad = g.bias;
+        invariant_weight_grad = g.invariant_weight;
+        invariant_bias_grad = g.invariant_bias;
+        readout_weight_grad = g.readout_weight;
+        readout_bias_grad = g.readout_bias;
+    }
+
+    PackedViews views(float *base) const { return layout.views(base, config, hp); }
+
     void pack(const PecnnModel &model) {
-        const PecnnConfig &c = model.config;
-        weight.clear();
-        bias.clear();
-        for (int i = 0; i < c.depth; ++i) {
-            weight.push_back(pack_conv_weight(model.equivariant_weight[i], i == 0 ? c.num_marks() : hp, hp));
-            bias.push_back(pack_bias(model.equivariant_bias[i], hp));
-        }
-        invariant_weight = pack_conv_weight(model.invariant_weight, hp, hp);
-        invariant_bias = pack_bias(model.invariant_bias, hp);
-        readout_weight = Buffer<float>(c.bins, 2 * hp);
-        readout_weight.fill(0.f);
-        for (int ch = 0; ch < c.hidden; ++ch)
-            for (int x = 0; x < c.bins; ++x) {
-                readout_weight(x, ch) = model.readout_weight.data[static_cast<size_t>(ch) * c.bins + x];
-                readout_weight(x, hp + ch) =
-                    model.readout_weight.data[static_cast<size_t>(c.hidden + ch) * c.bins + x];
-            }
-        readout_bias = Buffer<float>(1);
-        readout_bias(0) = model.readout_bias.data[0];
+        if (model.config.depth != config.depth || model.config.hidden != config.hidden ||
+            model.config.kernel != config.kernel || model.config.bins != config.bins ||
+            model.config.num_marks() != config.num_marks())
+            fail("set_parameters: the model's shape differs from the network's");
+        parameters_flat.fill(0.f);
+        pack_into(model, views(parameters_flat.data()), hp);
     }
 
     void reserve(int64_t g, int c, bool backward) {
@@ -131,18 +221,6 @@ struct PecnnNetwork::Impl {
             const int n = static_cast<int>(capacity_rows);
             hidden_grad_storage[0] = Buffer<float>(hp, bins, n);
             hidden_grad_storage[1] = Buffer<float>(hp, bins, n);
-        }
-        if (backward && !have_grads) {
-            for (int i = 0; i < config.depth; ++i) {
-                weight_grad.emplace_back(config.kernel, i == 0 ? config.num_marks() : hp, hp);
-                bias_grad.emplace_back(hp);
-            }
-            invariant_weight_grad = Buffer<float>(config.kernel, hp, hp);
-            invariant_bias_grad = Buffer<float>(hp);
-            readout_weight_grad = Buffer<float>(bins, 2 * hp);
-            readout_bias_grad = Buffer<float>(1);
-            loss = Buffer<float>::make_scalar();
-            have_grads = true;
         }
         const int n = static_cast<int>(rows);
         hidden.clear();
@@ -192,6 +270,7 @@ PecnnNetwork::PecnnNetwork(const PecnnModel &model) : impl_(std::make_unique<Imp
     model.config.validate();
     impl_->config = model.config;
     impl_->hp = round_up(model.config.hidden, kChannelBlock);
+    impl_->allocate();
     impl_->pack(model);
 }
 
@@ -228,6 +307,16 @@ void PecnnNetwork::forward(const float *inputs, int64_t genes, int cells, float 
 
 float PecnnNetwork::backward(const float *inputs, const float *targets, int64_t genes, int cells,
                              PecnnModel &gradients, float *input_grad, float *predictions) {
+    const float loss = compute_gradients(inputs, targets, genes, cells, input_grad, predictions);
+    const PecnnConfig &c = impl_->config;
+    // Back to PyTorch's layout.
+    if (gradients.config.depth != c.depth || gradients.config.hidden != c.hidden) gradients = PecnnModel(c);
+    unpack_from(impl_->views(impl_->gradients_flat.data()), gradients, impl_->hp);
+    return loss;
+}
+
+float PecnnNetwork::compute_gradients(const float *inputs, const float *targets, int64_t genes, int cells,
+                                      float *input_grad, float *predictions) {
     Impl &m = *impl_;
     const PecnnConfig &c = m.config;
     if (genes <= 0 || cells <= 0) fail("backward needs at least one gene and one cell type");
@@ -291,23 +380,42 @@ float PecnnNetwork::backward(const float *inputs, const float *targets, int64_t 
         }
     }
 
-    // Back to PyTorch's layout.
-    if (gradients.config.depth != c.depth || gradients.config.hidden != c.hidden) gradients = PecnnModel(c);
-    for (int i = 0; i < c.depth; ++i) {
-        unpack_conv_weight(m.weight_grad[i], gradients.equivariant_weight[i]);
-        unpack_bias(m.bias_grad[i], gradients.equivariant_bias[i]);
-    }
-    unpack_conv_weight(m.invariant_weight_grad, gradients.invariant_weight);
-    unpack_bias(m.invariant_bias_grad, gradients.invariant_bias);
-    for (int ch = 0; ch < c.hidden; ++ch)
-        for (int x = 0; x < c.bins; ++x) {
-            gradients.readout_weight.data[static_cast<size_t>(ch) * c.bins + x] =
-                m.readout_weight_grad(x, ch);
-            gradients.readout_weight.data[static_cast<size_t>(c.hidden + ch) * c.bins + x] =
-                m.readout_weight_grad(x, m.hp + ch);
-        }
-    gradients.readout_bias.data[0] = m.readout_bias_grad(0);
     return m.loss();
+}
+
+int64_t PecnnNetwork::packed_size() const {
+    return impl_->layout.total;
+}
+
+float *PecnnNetwork::packed_parameters() {
+    return impl_->parameters_flat.data();
+}
+
+const float *PecnnNetwork::packed_parameters() const {
+    return impl_->parameters_flat.data();
+}
+
+const float *PecnnNetwork::packed_gradients() const {
+    return impl_->gradients_flat.data();
+}
+
+void PecnnNetwork::pack(const PecnnModel &values, float *packed) const {
+    const Impl &m = *impl_;
+    std::fill(packed, packed + m.layout.total, 0.f);
+    pack_into(values, m.views(packed), m.hp);
+}
+
+void PecnnNetwork::unpack(const float *packed, PecnnModel &values) const {
+    const Impl &m = *impl_;
+    if (values.config.depth != m.config.depth || values.config.hidden != m.config.hidden)
+        values = PecnnModel(m.config);
+    unpack_from(m.views(const_cast<float *>(packed)), values, m.hp);
+}
+
+PecnnModel PecnnNetwork::model() const {
+    PecnnModel result(impl_->config);
+    unpack(impl_->parameters_flat.data(), result);
+    return result;
 }
 
 double PecnnNetwork::forward_flops(const PecnnConfig &c, int64_t genes, int cells) {

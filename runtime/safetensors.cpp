@@ -170,10 +170,16 @@ const float *SafetensorsFile::f32(const std::string &name, const std::vector<int
 
 void SafetensorsWriter::add_f32(const std::string &name, const std::vector<int64_t> &shape,
                                 const float *data) {
-    Entry e{name, shape, {}};
-    int64_t n = 1;
-    for (auto d : shape) n *= d;
-    e.data.assign(data, data + n);
+    add_f32_view(name, shape, data);
+    Entry &e = entries_.back();
+    e.owned.assign(data, data + e.elements);
+    e.data = e.owned.data();
+}
+
+void SafetensorsWriter::add_f32_view(const std::string &name, const std::vector<int64_t> &shape,
+                                     const float *data) {
+    Entry e{name, shape, {}, data, 1};
+    for (auto d : shape) e.elements *= static_cast<size_t>(d);
     entries_.push_back(std::move(e));
 }
 
@@ -182,7 +188,7 @@ void SafetensorsWriter::write(const std::string &path) const {
     if (!metadata_.empty()) header["__metadata__"] = metadata_;
     uint64_t offset = 0;
     for (auto &e : entries_) {
-        uint64_t bytes = e.data.size() * sizeof(float);
+        uint64_t bytes = e.elements * sizeof(float);
         header[e.name] = {{"dtype", "F32"}, {"shape", e.shape}, {"data_offsets", {offset, offset + bytes}}};
         offset += bytes;
     }
@@ -195,7 +201,7 @@ void SafetensorsWriter::write(const std::string &path) const {
     AtomicOutput out(path);
     out.write(length, 8);
     out.write(text.data(), text.size());
-    for (auto &e : entries_) out.write(e.data.data(), e.data.size() * sizeof(float));
+    for (auto &e : entries_) out.write(e.data, e.elements * sizeof(float));
     out.commit();
 }
 

@@ -10,7 +10,8 @@ packages=(
     libhalide14-0-dev          # Halide 14 (brings LLVM 14) for the generators
     libceres-dev libeigen3-dev # Ceres Solver 2.1 for the statistics
     libfmt-dev libcli11-dev nlohmann-json3-dev zlib1g-dev
-    libbigwig-dev              # bigWig tracks (causeway prepare)
+    libbigwig-dev libdeflate-dev # bigWig tracks; libdeflate inflates their blocks (causeway prepare)
+    libplplot-dev plplot-driver-cairo # figures (causeway evaluate): SVG built in, PNG through cairo
     libgtest-dev libgmock-dev libbenchmark-dev
 )
 # The PyTorch reference (cross-checks in the tests, skipped when absent; benchmarks): --with-reference.

@@ -2,19 +2,30 @@
 // over GRCh38-sized chromosomes (chr1..chr22, chrX: 3.03 Gb), made once by simulate-epigenome into a data
 // folder that later runs reuse. Target (issue 3): under a minute on the 2-core development machine.
 //
-//   bench_prepare [--data DIR] [--genes 20000] [--cells 12] [--genome-scale 1] [--threads 0] [benchmark
-//   flags]
+//   bench_prepare [--data DIR] [--genes 20000] [--cells 12] [--genome-scale 1] [--threads 0]
+//                 [--dense-files K] [--dense-reference] [benchmark flags]
 //
-// Reports wall time, genes, tracks, bigWig intervals decoded and their rate. Real ENCODE Imputation
-// Challenge tracks hold a value every 25 bp (about 120 million intervals per genome), far more than the
-// simulator writes; prepare_dense_chr1 measures one such track over chr1 (every 25 bp base a new value)
-// with the same genes, so that the figure can be carried over to 72 real tracks.
+// Reports wall time, genes, tracks, bigWig intervals decoded and their rate. The simulator's tracks are
+// sparse; real ENCODE Imputation Challenge tracks hold a value every 25 bp (about 120 million intervals per
+// genome). prepare_dense_chr1 measures one such track over chr1 with the same genes on one thread.
+// With --dense-files K, prepare_dense measures the whole issue-sized case on dense tracks: the simulator's
+// genes and expression, its 72 manifest rows, each a whole-genome track with a value every 25 bp written
+// as UCSC's bedGraphToBigWig lays them out (1024 items per block, 256 per index node). Such a track takes
+// 775 MB, so the rows share K distinct files round robin (K = 4: 3.1 GB, about 5 minutes to make); each
+// row is still opened, indexed and decoded as a track of its own, but the shared files stay in the page
+// cache, so disk reads are not measured. --dense-reference adds prepare_dense_reference: the same work
+// through the per-region path prepare keeps as its reference (each region's intervals copied, sorted if
+// need be, and binned window by window), with the same block decoding.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <sys/stat.h>
+#include <thread>
+#include <vector>
 
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
@@ -29,6 +40,8 @@ struct BenchOptions {
     std::string data = "epigenome_bench_data";
     int genes = 20000, cells = 12, threads = 0;
     double genome_scale = 1.0;
+    int dense_files = 0;
+    bool dense_reference = false;
 };
 BenchOptions bench;
 
@@ -89,6 +102,105 @@ void make_dense_data() {
     std::fclose(manifest);
 }
 
+// Signal with a value every 25 bp over a whole chromosome, values in [0, 4) (random, so that it compresses
+// about as badly as real -log10 p values do).
+void dense_signal(const causeway::epigenome::ChromosomeLength &chrom, uint64_t &state,
+                  std::vector<uint32_t> &starts, std::vector<uint32_t> &ends, std::vector<float> &values) {
+    starts.clear();
+    ends.clear();
+    values.clear();
+    for (uint32_t start = 0; start < chrom.length; start += 25) {
+        state = state * 6364136223846793005ull + 1442695040888963407ull;
+        starts.push_back(start);
+        ends.push_back(std::min(chrom.length, start + 25));
+        values.push_back(static_cast<float>(state >> 40) / static_cast<float>(1 << 22));
+    }
+}
+
+std::string dense_folder() {
+    return fmt::format("{}/dense{}", data_folder(), bench.dense_files);
+}
+
+// K whole-genome dense tracks (zoom levels left out: prepare never reads them), and a manifest of the
+// simulator's (cell type, mark) rows pointing at them round robin.
+void make_dense_genome() {
+    const std::string folder = dense_folder();
+    if (exists(folder + "/tracks.tsv")) return; // written last: the folder is complete
+    mkdir(folder.c_str(), 0777);
+    causeway::epigenome::BigWigReader simulated(data_folder() + "/tracks/pluripotent_1.H3K4me3.bigWig");
+    const auto chromosomes = simulated.chromosomes();
+    auto start = std::chrono::steady_clock::now();
+    std::vector<std::thread> pool;
+    std::vector<std::string> errors(static_cast<size_t>(bench.dense_files));
+    const int threads = bench.threads > 0 ? bench.threads : 2;
+    for (int t = 0; t < threads; ++t)
+        pool.emplace_back([&, t] {
+            std::vector<uint32_t> starts, ends;
+            std::vector<float> values;
+            for (int k = t; k < bench.dense_files; k += threads) try {
+                    uint64_t state = 12345 + static_cast<uint64_t>(k);
+                    causeway::epigenome::BigWigWriter writer(fmt::format("{}/dense_{}.bigWig", folder, k),
+                                                             chromosomes, 0, 1024, 256);
+                    for (auto &chrom : chromosomes) {
+                        dense_signal(chrom, state, starts, ends, values);
+                        writer.add(chrom.name, starts, ends, values);
+                    }
+                    writer.close();
+                } catch (const std::exception &e) {
+                    errors[static_cast<size_t>(k)] = e.what();
+                }
+        });
+    for (auto &thread : pool) thread.join();
+    for (auto &error : errors)
+        if (!error.empty()) throw std::runtime_error(error);
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    fmt::print(stderr, "made {} dense whole-genome tracks in {:.1f} s: {}\n", bench.dense_files, seconds,
+               folder);
+    // The simulator's manifest, its paths replaced.
+    std::FILE *in = std::fopen((data_folder() + "/tracks.tsv").c_str(), "r");
+    std::FILE *out = std::fopen((folder + "/tracks.tsv.tmp").c_str(), "w");
+    if (!in || !out) throw std::runtime_error("cannot copy the manifest into " + folder);
+    char line[4096];
+    for (int row = -1; std::fgets(line, sizeof line, in); ++row) {
+        if (row < 0) {
+            std::fputs(line, out);
+            continue;
+        }
+        std::string text(line);
+        size_t tab = text.find('\t', text.find('\t') + 1);
+        std::fprintf(out, "%s\tdense_%d.bigWig\n", text.substr(0, tab).c_str(), row % bench.dense_files);
+    }
+    std::fclose(in);
+    std::fclose(out);
+    std::rename((folder + "/tracks.tsv.tmp").c_str(), (folder + "/tracks.tsv").c_str());
+}
+
+void prepare_dense(benchmark::State &state, bool reference) {
+    const std::string folder = dense_folder();
+    causeway::epigenome::PrepareOptions o;
+    o.manifest = folder + "/tracks.tsv";
+    o.annotation = data_folder() + "/genes.gtf";
+    o.expression = data_folder() + "/tpm.tsv";
+    o.out = folder + "/D.safetensors";
+    o.threads = bench.threads;
+    o.progress = false;
+    o.reference_path = reference;
+    causeway::epigenome::PrepareSummary summary;
+    for (auto _ : state) summary = causeway::epigenome::prepare_dataset(o);
+    state.counters["genes"] = static_cast<double>(summary.genes);
+    state.counters["tracks"] = summary.cells * summary.marks;
+    state.counters["intervals"] = static_cast<double>(summary.intervals_read);
+    state.counters["intervals_per_s"] =
+        benchmark::Counter(static_cast<double>(summary.intervals_read), benchmark::Counter::kIsRate);
+}
+
+void BM_prepare_dense(benchmark::State &state) {
+    prepare_dense(state, false);
+}
+void BM_prepare_dense_reference(benchmark::State &state) {
+    prepare_dense(state, true);
+}
+
 void BM_prepare_dense_chr1(benchmark::State &state) {
     const std::string folder = data_folder() + "/dense";
     causeway::epigenome::PrepareOptions o;
@@ -144,6 +256,10 @@ int main(int argc, char **argv) {
             bench.genome_scale = std::atof(argv[++i]);
         else if (flag == "--threads" && has_value)
             bench.threads = std::atoi(argv[++i]);
+        else if (flag == "--dense-files" && has_value)
+            bench.dense_files = std::atoi(argv[++i]);
+        else if (flag == "--dense-reference")
+            bench.dense_reference = true;
         else
             rest.push_back(argv[i]);
     }
@@ -152,6 +268,7 @@ int main(int argc, char **argv) {
     try {
         make_data();
         make_dense_data();
+        if (bench.dense_files > 0) make_dense_genome();
     } catch (const std::exception &e) {
         fmt::print(stderr, "bench_prepare: {}\n", e.what());
         return 1;
@@ -166,6 +283,18 @@ int main(int argc, char **argv) {
         ->UseRealTime()
         ->Unit(benchmark::kSecond)
         ->MeasureProcessCPUTime();
+    if (bench.dense_files > 0)
+        benchmark::RegisterBenchmark("prepare_dense", BM_prepare_dense)
+            ->Iterations(1)
+            ->UseRealTime()
+            ->Unit(benchmark::kSecond)
+            ->MeasureProcessCPUTime();
+    if (bench.dense_files > 0 && bench.dense_reference)
+        benchmark::RegisterBenchmark("prepare_dense_reference", BM_prepare_dense_reference)
+            ->Iterations(1)
+            ->UseRealTime()
+            ->Unit(benchmark::kSecond)
+            ->MeasureProcessCPUTime();
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
     return 0;

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -95,6 +96,88 @@ void bin_window(const std::vector<SignalInterval> &intervals, int64_t window_sta
     }
     for (int i = 0; i < bins; ++i)
         out[reverse ? bins - 1 - i : i] = static_cast<float>(sums[static_cast<size_t>(i)] / bin_size);
+}
+
+// Buffers reused from region to region.
+struct RegionScratch {
+    std::vector<const BigWigReader::Block *> blocks;
+    std::vector<double> sums; // windows x bins
+    std::vector<int64_t> cursors;
+    std::vector<SignalInterval> intervals;
+};
+
+// The windows of one region (sorted by start, all `span` long) binned in one pass over the region's
+// decoded blocks, as bin_window would bin each from BigWigReader::read's copy: every interval overlapping
+// [start, end) is checked as read checks it, and adds to the bins of the windows it overlaps in the same
+// order, so the sums are the same to the bit. That holds while starts and ends never decrease (then read
+// would not sort, and bin_window's search finds the first interval ending inside the window); otherwise
+// this returns false, having written nothing, and the caller takes the reference path.
+bool sweep_region(BigWigReader &reader, const std::string &chrom, uint32_t start, uint32_t end,
+                  const WindowedGene *const *windows, size_t count, int bin_size, int bins,
+                  const std::function<float *(const WindowedGene &)> &output, RegionScratch &scratch,
+                  int64_t &intervals_used) {
+    const int64_t span = static_cast<int64_t>(bin_size) * bins;
+    scratch.sums.assign(count * static_cast<size_t>(bins), 0.0);
+    // Each window's bin holding the start of its latest interval: starts never decrease, so it only moves
+    // forward, in place of a division per interval.
+    scratch.cursors.assign(count, 0);
+    reader.blocks(chrom, start, end, scratch.blocks);
+    uint32_t last_start = 0, last_end = 0;
+    int64_t used = 0;
+    size_t first = 0; // the first window that does not end before the current interval
+    // Adds one interval overlapping [start, end); false when it is out of order.
+    auto add = [&](const SignalInterval &interval) {
+        if (!BigWigReader::valid(interval)) reader.reject(interval, chrom);
+        if (interval.start < last_start || interval.end < last_end) return false;
+        last_start = interval.start;
+        last_end = interval.end;
+        ++used;
+        while (first < count && windows[first]->window_start + span <= interval.start) ++first;
+        const double value = static_cast<double>(interval.value);
+        for (size_t g = first; g < count && windows[g]->window_start < interval.end; ++g) {
+            const int64_t window_start = windows[g]->window_start;
+            double *sums = &scratch.sums[g * static_cast<size_t>(bins)];
+            int64_t from = std::max<int64_t>(interval.start, window_start) - window_start;
+            const int64_t to = std::min<int64_t>(interval.end, window_start + span) - window_start;
+            int64_t bin = scratch.cursors[g], bin_end = (bin + 1) * bin_size;
+            while (bin_end <= from) {
+                ++bin;
+                bin_end += bin_size;
+            }
+            scratch.cursors[g] = bin;
+            // As bin_window: each bin adds value x (the bases of the interval in it).
+            while (from < to) {
+                const int64_t stop = std::min(bin_end, to);
+                sums[bin] += value * static_cast<double>(stop - from);
+                from = stop;
+                ++bin;
+                bin_end += bin_size;
+            }
+        }
+        return true;
+    };
+    for (const BigWigReader::Block *block : scratch.blocks) {
+        if (block->ordered == 1) {
+            // Starts and ends never decrease: the overlapping intervals are one run, found by bisection
+            // (a sparse block spanning megabases serves hundreds of regions).
+            const SignalInterval *from = std::partition_point(
+                block->begin(), block->end(), [&](const SignalInterval &i) { return i.end <= start; });
+            for (; from != block->end() && from->start < end; ++from)
+                if (!add(*from)) return false;
+            continue;
+        }
+        for (const SignalInterval &interval : *block)
+            if (interval.end > start && interval.start < end && !add(interval)) return false;
+    }
+    for (size_t g = 0; g < count; ++g) {
+        const double *sums = &scratch.sums[g * static_cast<size_t>(bins)];
+        float *out = output(*windows[g]);
+        const bool reverse = windows[g]->reverse;
+        for (int i = 0; i < bins; ++i)
+            out[reverse ? bins - 1 - i : i] = static_cast<float>(sums[i] / bin_size);
+    }
+    intervals_used += used;
+    return true;
 }
 
 // One track's work: its reader, its place in the [G, C, M, L] tensor and its chromosome names by key.
@@ -289,15 +372,19 @@ PrepareSummary prepare_dataset(const PrepareOptions &o) {
         o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     std::atomic<int64_t> intervals_read{0};
     parallel_for(jobs.size(), threads, "prepare", o.progress, [&](size_t j) {
-        std::vector<SignalInterval> intervals;
+        RegionScratch scratch;
         std::vector<double> sums;
         TrackJob &job = jobs[j];
+        auto output = [&](const WindowedGene &window) {
+            return &dataset.inputs[slot(window.row, job.cell, job.mark)];
+        };
+        int64_t used = 0;
         try {
             for (auto &[key, list] : by_chromosome) {
                 const ChromosomeLength &chrom = job.chromosomes.at(key);
                 // Overlapping windows are read as one region, under a few Mb so that memory stays bounded
-                // on dense tracks. Blocks shared by neighbouring regions are decoded once (the reader keeps
-                // recent ones); merging across gaps measured no faster, on sparse or dense tracks.
+                // on dense tracks. Regions go in coordinate order, so a block shared by neighbouring
+                // regions is decoded once (the reader caches it); merging across gaps measured no faster.
                 constexpr int64_t merge_gap = 0, max_region = 1 << 22;
                 for (size_t first = 0; first < list.size();) {
                     int64_t start = std::max<int64_t>(0, list[first]->window_start);
@@ -307,21 +394,29 @@ PrepareSummary prepare_dataset(const PrepareOptions &o) {
                            list[last]->window_start + span - start < max_region)
                         end = std::max(end, list[last++]->window_start + span);
                     end = std::min<int64_t>(end, chrom.length);
-                    if (end > start)
-                        job.reader->read(chrom.name, static_cast<uint32_t>(start), static_cast<uint32_t>(end),
-                                         intervals);
-                    else
-                        intervals.clear();
-                    intervals_read += static_cast<int64_t>(intervals.size());
-                    for (size_t g = first; g < last; ++g)
-                        bin_window(intervals, list[g]->window_start, o.bin_size, bins, list[g]->reverse,
-                                   &dataset.inputs[slot(list[g]->row, job.cell, job.mark)], sums);
+                    if (end <= start || o.reference_path ||
+                        !sweep_region(*job.reader, chrom.name, static_cast<uint32_t>(start),
+                                      static_cast<uint32_t>(end), &list[first], last - first, o.bin_size,
+                                      bins, output, scratch, used)) {
+                        if (end > start)
+                            job.reader->read(chrom.name, static_cast<uint32_t>(start),
+                                             static_cast<uint32_t>(end), scratch.intervals);
+                        else
+                            scratch.intervals.clear();
+                        used += static_cast<int64_t>(scratch.intervals.size());
+                        for (size_t g = first; g < last; ++g)
+                            bin_window(scratch.intervals, list[g]->window_start, o.bin_size, bins,
+                                       list[g]->reverse, output(*list[g]), sums);
+                    }
                     first = last;
                 }
             }
         } catch (const std::exception &e) {
             fail("{}: {}", track_name(*job.spec), e.what());
         }
+        intervals_read += used;
+        // Done with the file: unmap it and free its cached blocks now, not after all 72.
+        job.reader.reset();
     });
 
     // Imputation on the signal scale, then log1p.
@@ -346,7 +441,14 @@ PrepareSummary prepare_dataset(const PrepareOptions &o) {
                 for (int i = 0; i < bins; ++i) out[i] /= static_cast<float>(from.size());
             }
         }
-    for (float &value : dataset.inputs) value = std::log1p(value);
+    // Over threads: at the scale this is 288 million values.
+    constexpr size_t chunk = size_t(1) << 20;
+    parallel_for((dataset.inputs.size() + chunk - 1) / chunk, threads, "log1p", false, [&](size_t c) {
+        float *values = dataset.inputs.data() + c * chunk;
+        const size_t n = std::min(chunk, dataset.inputs.size() - c * chunk);
+        for (size_t i = 0; i < n; ++i)
+            if (values[i] != 0) values[i] = std::log1p(values[i]); // log1p(0) is 0: most of a sparse track
+    });
 
     dataset.targets.resize(static_cast<size_t>(genes) * cells);
     for (int64_t g = 0; g < genes; ++g)

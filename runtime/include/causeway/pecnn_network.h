@@ -29,6 +29,26 @@ public:
     float backward(const float *inputs, const float *targets, int64_t genes, int cells, PecnnModel &gradients,
                    float *input_grad = nullptr, float *predictions = nullptr);
 
+    // --- Training ---
+    // The parameters and the last gradients live in one flat packed buffer each (hidden channels padded to
+    // a multiple of 32, each tensor 64-byte aligned), so that an optimiser updates them all in one compiled
+    // call. Padding stays zero: its gradients are exactly zero.
+    int64_t packed_size() const;
+    // The live parameters: writing them changes the network (keep the padding at zero).
+    float *packed_parameters();
+    const float *packed_parameters() const;
+    // The gradients of the last compute_gradients() or backward().
+    const float *packed_gradients() const;
+    // backward() without the copy to PyTorch's layout: the training step's gradients stay packed.
+    float compute_gradients(const float *inputs, const float *targets, int64_t genes, int cells,
+                            float *input_grad = nullptr, float *predictions = nullptr);
+    // Any parameter-shaped values (the parameters, gradients, optimiser moments) between PyTorch's layout
+    // and the packed one; `packed` holds packed_size() floats.
+    void pack(const PecnnModel &values, float *packed) const;
+    void unpack(const float *packed, PecnnModel &values) const;
+    // The current parameters as a model.
+    PecnnModel model() const;
+
     // Floating-point operations of one forward pass, and of one forward + backward (training step), for
     // reporting throughput.
     static double forward_flops(const PecnnConfig &config, int64_t genes, int cells);

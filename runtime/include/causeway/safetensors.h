@@ -51,6 +51,8 @@ class SafetensorsWriter {
 public:
     // Copies the data.
     void add_f32(const std::string &name, const std::vector<int64_t> &shape, const float *data);
+    // Does not copy: `data` must stay valid until write() (datasets run to gigabytes).
+    void add_f32_view(const std::string &name, const std::vector<int64_t> &shape, const float *data);
     void set_metadata(const std::string &key, const std::string &value) { metadata_[key] = value; }
     // Writes atomically (temporary file, then rename).
     void write(const std::string &path) const;
@@ -59,7 +61,9 @@ private:
     struct Entry {
         std::string name;
         std::vector<int64_t> shape;
-        std::vector<float> data;
+        std::vector<float> owned;
+        const float *data = nullptr;
+        size_t elements = 0;
     };
     std::vector<Entry> entries_;
     std::map<std::string, std::string> metadata_;

@@ -3,7 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
+#include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace causeway::epigenome {
@@ -29,32 +32,65 @@ public:
     const std::string &path() const { return path_; }
     const std::vector<ChromosomeLength> &chromosomes() const { return chromosomes_; }
     // The intervals overlapping [start, end) of `chrom` (a name of this file), sorted by start. Not thread
-    // safe for one reader; separate readers may be used from separate threads. Data blocks are decoded
-    // here (libBigWig finds them): a few recent ones are kept, because on sparse tracks one block spans
-    // megabases and neighbouring genes' windows would otherwise decompress it again and again.
+    // safe for one reader; separate readers may be used from separate threads.
     void read(const std::string &chrom, uint32_t start, uint32_t end, std::vector<SignalInterval> &out);
 
-private:
+    // A data block, decoded: its intervals in file order (unchecked: see valid()).
     struct Block {
         uint64_t offset = 0;
-        std::vector<SignalInterval> intervals;
         uint32_t chromosome = 0;
+        uint64_t used = 0; // when last asked for, for the cache
+        const SignalInterval *begin() const { return items; }
+        const SignalInterval *end() const { return items + count; }
+        size_t size() const { return count; }
+
+        // bedGraph sections are inflated into `section` and used in place (the 24-byte section header
+        // fills its first two elements); the other kinds are expanded into `expanded`.
+        std::vector<SignalInterval> section, expanded;
+        const SignalInterval *items = nullptr;
+        size_t count = 0;
+        // 1: starts and ends never decrease; 0: they do somewhere; -1: not known yet (found out when the
+        // block is asked for again, so that blocks used once cost no extra pass).
+        int ordered = -1;
     };
-    const Block &block(uint64_t offset, uint64_t size, const std::string &chrom);
+    // The decoded blocks that libBigWig's index gives for [start, end) of `chrom`, in index order, those of
+    // other chromosomes left out; valid until the next call. Blocks are decoded here and cached: on sparse
+    // tracks one block spans megabases, and on dense ones neighbouring genes' windows share blocks, so
+    // asking for regions in coordinate order decodes each block once.
+    void blocks(const std::string &chrom, uint32_t start, uint32_t end, std::vector<const Block *> &out);
+    // Whether an interval is one read() accepts: a finite value >= 0 (a -log10 p-value), not empty.
+    static bool valid(const SignalInterval &interval) {
+        return interval.value >= 0 && interval.value <= std::numeric_limits<float>::max() &&
+               interval.end > interval.start;
+    }
+    // Fails with read()'s message for an interval that is not valid().
+    [[noreturn]] void reject(const SignalInterval &interval, const std::string &chrom) const;
+
+private:
+    Block &block(uint64_t offset, uint64_t size, const std::string &chrom);
+    uint32_t chromosome_id(const std::string &chrom) const;
 
     std::string path_;
     void *file_ = nullptr;
-    int fd_ = -1;
+    const unsigned char *map_ = nullptr; // the whole file, read only
+    uint64_t map_size_ = 0;
     uint32_t uncompressed_size_ = 0; // 0: blocks are stored uncompressed
     std::vector<ChromosomeLength> chromosomes_;
-    std::vector<Block> recent_; // a small cache, oldest first
-    std::vector<unsigned char> compressed_, uncompressed_;
+    std::vector<std::pair<std::string, uint32_t>> ids_;          // chromosome names, sorted, with their ids
+    std::unordered_map<uint64_t, std::unique_ptr<Block>> cache_; // decoded blocks by file offset
+    std::vector<std::unique_ptr<Block>> spares_;                 // evicted, kept for their buffers
+    uint64_t requests_ = 0;
+    void *inflater_ = nullptr;         // libdeflate's decompressor
+    std::vector<const Block *> found_; // read()'s
 };
 
 class BigWigWriter {
 public:
-    // Writes to a temporary file beside `path`; close() renames it into place.
-    BigWigWriter(std::string path, const std::vector<ChromosomeLength> &chromosomes, int zoom_levels = 10);
+    // Writes to a temporary file beside `path`; close() renames it into place. items_per_block and
+    // index_block_size 0 keep libBigWig's layout (32 KB blocks, 64 children per index node); UCSC's tools
+    // write 1024 and 256.
+    BigWigWriter(std::string path, const std::vector<ChromosomeLength> &chromosomes, int zoom_levels = 10,
+                 int items_per_block = 0, int index_block_size = 0);
     ~BigWigWriter();
     BigWigWriter(const BigWigWriter &) = delete;
     BigWigWriter &operator=(const BigWigWriter &) = delete;

@@ -36,6 +36,9 @@ struct PrepareOptions {
     Imputation impute = Imputation::None;
     int threads = 0;      // 0: one per core (at most one per track)
     bool progress = true; // a progress bar when stderr is a terminal
+    // Tests and benchmarks: bin every region from BigWigReader::read's copy of its intervals (the simple
+    // path, kept as the reference the block sweep must match bit for bit).
+    bool reference_path = false;
 };
 
 struct PrepareSummary {

@@ -1,0 +1,47 @@
+// In-silico saturation mutagenesis under shared-mask MC dropout (Deep MR, section 3.2): for a reference
+// sequence, every single-nucleotide substitution, and for each requested task
+//   beta = mean_n [f(m, theta_n) - f(r, theta_n)]
+//   se   = sqrt(mean_n [f(m, theta_n) - f(r, theta_n)]^2 - beta^2)     (the paper's formula)
+// where sample n draws one dropout mask per layer (seqcnn_dropout_keep(config, seed, n, site)) and uses it
+// for the reference and for every mutant, so the covariance between them is kept. With samples = 0,
+// dropout is off: beta = f(m) - f(r), se = 0.
+//
+// This is the naive evaluation: every mutant runs through the whole network, batched. The incremental
+// evaluation (recomputing only the windows a substitution reaches) is not implemented yet.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "causeway/seqcnn_network.h"
+
+namespace causeway {
+
+struct MutantEffects {
+    // One entry per substitution, by position then alternative base (A, C, G, T order, the reference base
+    // skipped); positions whose reference is N (an all-zero one-hot column) are never mutated.
+    std::vector<int> position;
+    std::vector<uint8_t> ref, alt; // base indices 0..3 = A, C, G, T
+    int tasks = 0;                 // requested tasks, in the order asked
+    // [substitutions, tasks] row-major.
+    std::vector<double> beta, se;
+};
+
+struct MutantBatchOptions {
+    std::vector<int> tasks; // task indices into the model's tasks
+    int samples = 50;       // MC-dropout samples; 0 = dropout off
+    uint64_t seed = 0;
+    // Average each prediction over the sequence and its reverse complement, the same mask on both strands
+    // (as Kipoi's DeepSEA port averages them).
+    bool reverse_complement = false;
+};
+
+// Indices of task names in the model's tasks; an unknown name is an error naming it.
+std::vector<int> seqcnn_task_indices(const SeqcnnConfig &config, const std::vector<std::string> &names);
+
+// reference: one-hot [4, sequence_length] (A, C, G, T; a column of zeros is N).
+MutantEffects seqcnn_mutant_batch(SeqcnnNetwork &network, const float *reference,
+                                  const MutantBatchOptions &options);
+
+} // namespace causeway

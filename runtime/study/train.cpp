@@ -1,0 +1,432 @@
+#include "causeway/study/train.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <numeric>
+#include <random>
+#include <sstream>
+#include <sys/stat.h>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "causeway/atomic_output.h"
+#include "causeway/dataset.h"
+#include "causeway/error.h"
+#include "causeway/pecnn_network.h"
+#include "causeway/progress.h"
+#include "causeway/safetensors.h"
+#include "causeway/study/adam.h"
+#include "causeway/study/split.h"
+
+namespace causeway {
+
+namespace {
+
+constexpr const char *kCheckpointArchitecture = "pecnn-training-checkpoint";
+
+std::string out_stem(const std::string &out) {
+    const std::string suffix = ".safetensors";
+    if (out.size() > suffix.size() && out.compare(out.size() - suffix.size(), suffix.size(), suffix) == 0)
+        return out.substr(0, out.size() - suffix.size());
+    return out;
+}
+
+// Uniform in [0, n) from 64 random bits by rejection: the same draws on every platform (std's
+// distributions are not specified exactly).
+uint64_t uniform_below(std::mt19937_64 &rng, uint64_t n) {
+    const uint64_t limit = std::numeric_limits<uint64_t>::max() - std::numeric_limits<uint64_t>::max() % n;
+    uint64_t x = rng();
+    while (x >= limit) x = rng();
+    return x % n;
+}
+
+void shuffle(std::vector<int64_t> &order, std::mt19937_64 &rng) {
+    for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[uniform_below(rng, i)]);
+}
+
+std::string exact(double value) {
+    return fmt::format("{:.17g}", value);
+}
+
+// The settings that decide the result, in a fixed order: a resumed run must match them all.
+std::vector<std::pair<std::string, std::string>> settings_of(const TrainOptions &o, const Dataset &data,
+                                                             const PecnnConfig &c) {
+    std::vector<std::string> dilations;
+    for (int d : c.dilations) dilations.push_back(std::to_string(d));
+    std::vector<std::pair<std::string, std::string>> s = {
+        {"--dataset", fmt::format("{} genes x {} cell types x {} marks x {} bins", data.genes(), data.cells(),
+                                  data.marks(), data.bins())},
+        {"--train-chroms", o.train_chroms},
+        {"--valid-chroms", o.valid_chroms},
+        {"--batch", std::to_string(o.batch)},
+        {"--lr", exact(o.lr)},
+        {"--lr-schedule", lr_schedule_name(o.schedule)},
+        {"--patience", std::to_string(o.patience)},
+        {"--seed", std::to_string(o.seed)},
+        {"--init", o.init},
+        {"--hidden", std::to_string(c.hidden)},
+        {"--depth", std::to_string(c.depth)},
+        {"--kernel", std::to_string(c.kernel)},
+        {"--dilations", join_list(dilations)},
+        {"--pooling", pooling_name(c.pooling)},
+    };
+    if (o.schedule == LrSchedule::Step) {
+        s.emplace_back("--lr-step", std::to_string(o.lr_step));
+        s.emplace_back("--lr-gamma", exact(o.lr_gamma));
+    }
+    // A cosine schedule spans the run, so only there does the epoch count change earlier epochs.
+    if (o.schedule == LrSchedule::Cosine) s.emplace_back("--epochs", std::to_string(o.epochs));
+    return s;
+}
+
+std::string encode_settings(const std::vector<std::pair<std::string, std::string>> &settings) {
+    std::string text;
+    for (auto &[key, value] : settings) text += key + "\t" + value + "\n";
+    return text;
+}
+
+struct LogRow {
+    int epoch;
+    double train_loss, valid_loss, lr, seconds;
+};
+
+std::string log_text(const std::vector<LogRow> &rows) {
+    std::string text = "epoch\ttrain_loss\tvalid_loss\tlr\tseconds\n";
+    for (const LogRow &r : rows)
+        text +=
+            fmt::format("{}\t{:.9g}\t{}\t{:.9g}\t{:.3f}\n", r.epoch, r.train_loss,
+                        std::isnan(r.valid_loss) ? std::string("NA") : fmt::format("{:.9g}", r.valid_loss),
+                        r.lr, r.seconds);
+    return text;
+}
+
+std::vector<LogRow> parse_log(const std::string &text, const std::string &path) {
+    std::vector<LogRow> rows;
+    std::istringstream in(text);
+    std::string line;
+    std::getline(in, line); // header
+    while (std::getline(in, line)) {
+        LogRow r{};
+        std::string valid;
+        std::istringstream fields(line);
+        if (!(fields >> r.epoch >> r.train_loss >> valid >> r.lr >> r.seconds))
+            fail("checkpoint: a malformed training-log line '{}': {}", line, path);
+        r.valid_loss = valid == "NA" ? std::nan("") : std::stod(valid);
+        rows.push_back(r);
+    }
+    return rows;
+}
+
+// Everything a run needs to continue: written after every epoch, atomically.
+struct TrainState {
+    int epoch = 0; // epochs completed
+    bool stopped = false;
+    int best_epoch = 0, bad_epochs = 0;
+    double best_valid_loss = std::numeric_limits<double>::infinity();
+    std::mt19937_64 rng;
+    std::vector<float> best_parameters; // packed; empty without validation
+    std::vector<LogRow> log;
+};
+
+void write_checkpoint(const std::string &path, const std::string &settings, const TrainState &state,
+                      const PecnnNetwork &network, const Adam &adam) {
+    const PecnnConfig &c = network.config();
+    SafetensorsWriter writer;
+    writer.set_metadata("architecture", kCheckpointArchitecture);
+    writer.set_metadata("settings", settings);
+    writer.set_metadata("marks", join_list(c.marks));
+    writer.set_metadata("bins", std::to_string(c.bins));
+    writer.set_metadata("epoch", std::to_string(state.epoch));
+    writer.set_metadata("stopped", state.stopped ? "1" : "0");
+    writer.set_metadata("best_epoch", std::to_string(state.best_epoch));
+    writer.set_metadata("bad_epochs", std::to_string(state.bad_epochs));
+    writer.set_metadata("best_valid_loss", exact(state.best_valid_loss));
+    writer.set_metadata("adam_steps", std::to_string(adam.steps()));
+    std::ostringstream rng;
+    rng << state.rng;
+    writer.set_metadata("rng", rng.str());
+    writer.set_metadata("log", log_text(state.log));
+    // Tensors in PyTorch's layout and names: the model, then Adam's state as torch.optim.Adam names it.
+    auto add = [&](const std::string &prefix, const float *packed) {
+        PecnnModel values(c);
+        network.unpack(packed, values);
+        for (auto &[name, tensor] : values.parameters())
+            writer.add_f32(prefix + name, tensor->shape, tensor->data.data());
+    };
+    add("", network.packed_parameters());
+    add("exp_avg.", adam.exp_avg().data());
+    add("exp_avg_sq.", adam.exp_avg_sq().data());
+    if (!state.best_parameters.empty()) add("best.", state.best_parameters.data());
+    writer.write(path);
+}
+
+long parse_long(const SafetensorsFile &file, const std::string &key) {
+    const std::string &text = file.metadata(key);
+    try {
+        size_t used = 0;
+        long value = std::stol(text, &used);
+        if (used == text.size()) return value;
+    } catch (const std::exception &) {
+    }
+    fail("checkpoint: metadata '{}' is not an integer ('{}'): {}", key, text, file.path());
+}
+
+void read_checkpoint(const std::string &path, const std::string &settings, TrainState &state,
+                     PecnnNetwork &network, Adam &adam) {
+    SafetensorsFile file(path);
+    if (file.metadata().count("architecture") == 0 ||
+        file.metadata("architecture") != kCheckpointArchitecture)
+        fail("--resume: not a causeway training checkpoint (metadata 'architecture' is not '{}'): {}",
+             kCheckpointArchitecture, path);
+    // Name the first setting that differs, so the user can re-run the same command.
+    std::map<std::string, std::string> saved, wanted;
+    auto parse = [](const std::string &text, std::map<std::string, std::string> &into) {
+        std::istringstream in(text);
+        std::string line;
+        while (std::getline(in, line)) {
+            const size_t tab = line.find('\t');
+            if (tab != std::string::npos) into[line.substr(0, tab)] = line.substr(tab + 1);
+        }
+    };
+    parse(file.metadata("settings"), saved);
+    parse(settings, wanted);
+    for (auto &[key, value] : wanted) {
+        auto it = saved.find(key);
+        const std::string was = it == saved.end() ? "(not set)" : it->second;
+        if (was != value)
+            fail("--resume: the checkpoint was written with {} {}, this run has {}; re-run the interrupted "
+                 "command with --resume added: {}",
+                 key, was.empty() ? "''" : was, value.empty() ? "''" : value, path);
+    }
+    const PecnnConfig &c = network.config();
+    auto load = [&](const std::string &prefix, float *packed) {
+        PecnnModel values(c);
+        for (auto &[name, tensor] : values.parameters()) {
+            const float *data = file.f32(prefix + name, tensor->shape);
+            std::copy(data, data + tensor->size(), tensor->data.begin());
+        }
+        network.pack(values, packed);
+    };
+    load("", network.packed_parameters());
+    std::vector<float> m(static_cast<size_t>(network.packed_size())), v(m.size());
+    load("exp_avg.", m.data());
+    load("exp_avg_sq.", v.data());
+    adam.restore(parse_long(file, "adam_steps"), std::move(m), std::move(v));
+    state.epoch = static_cast<int>(parse_long(file, "epoch"));
+    state.stopped = parse_long(file, "stopped") != 0;
+    state.best_epoch = static_cast<int>(parse_long(file, "best_epoch"));
+    state.bad_epochs = static_cast<int>(parse_long(file, "bad_epochs"));
+    state.best_valid_loss = std::stod(file.metadata("best_valid_loss"));
+    std::istringstream rng(file.metadata("rng"));
+    rng >> state.rng;
+    if (rng.fail()) fail("checkpoint: metadata 'rng' is not a generator state: {}", path);
+    state.log = parse_log(file.metadata("log"), path);
+    if (file.find("best.readout.bias")) {
+        state.best_parameters.assign(static_cast<size_t>(network.packed_size()), 0.f);
+        load("best.", state.best_parameters.data());
+    }
+}
+
+// Copies the genes `ids[first, first + count)` into contiguous batch buffers (whole-gene copies).
+void gather(const Dataset &data, const std::vector<int64_t> &ids, size_t first, size_t count,
+            std::vector<float> &inputs, std::vector<float> &targets) {
+    const size_t gene_inputs = static_cast<size_t>(data.cells()) * data.marks() * data.bins();
+    inputs.resize(count * gene_inputs);
+    targets.resize(count * data.cells());
+    for (size_t i = 0; i < count; ++i) {
+        std::memcpy(inputs.data() + i * gene_inputs, data.inputs(ids[first + i]),
+                    gene_inputs * sizeof(float));
+        std::memcpy(targets.data() + i * data.cells(), data.targets(ids[first + i]),
+                    data.cells() * sizeof(float));
+    }
+}
+
+// Masked mean-squared error over `ids`, the compiled forward pass in batches.
+double evaluation_loss(PecnnNetwork &network, const Dataset &data, const std::vector<int64_t> &ids, int batch,
+                       std::vector<float> &inputs, std::vector<float> &targets) {
+    std::vector<float> predictions;
+    double squares = 0;
+    int64_t known = 0;
+    for (size_t start = 0; start < ids.size(); start += batch) {
+        const size_t count = std::min<size_t>(batch, ids.size() - start);
+        gather(data, ids, start, count, inputs, targets);
+        predictions.resize(count * data.cells());
+        network.forward(inputs.data(), static_cast<int64_t>(count), data.cells(), predictions.data());
+        for (size_t i = 0; i < predictions.size(); ++i) {
+            if (std::isnan(targets[i])) continue;
+            const double r = static_cast<double>(predictions[i]) - targets[i];
+            squares += r * r;
+            ++known;
+        }
+    }
+    return known ? squares / static_cast<double>(known) : std::nan("");
+}
+
+bool file_exists(const std::string &path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0;
+}
+
+} // namespace
+
+LrSchedule parse_lr_schedule(const std::string &text) {
+    if (text == "constant") return LrSchedule::Constant;
+    if (text == "step") return LrSchedule::Step;
+    if (text == "cosine") return LrSchedule::Cosine;
+    fail("--lr-schedule must be constant, step or cosine, not '{}'", text);
+}
+
+std::string lr_schedule_name(LrSchedule schedule) {
+    switch (schedule) {
+    case LrSchedule::Step:
+        return "step";
+    case LrSchedule::Cosine:
+        return "cosine";
+    default:
+        return "constant";
+    }
+}
+
+std::string default_checkpoint_path(const std::string &out) {
+    return out_stem(out) + ".checkpoint.safetensors";
+}
+
+std::string default_log_path(const std::string &out) {
+    return out_stem(out) + ".log.tsv";
+}
+
+double scheduled_lr(const TrainOptions &o, int epoch) {
+    switch (o.schedule) {
+    case LrSchedule::Step:
+        return o.lr * std::pow(o.lr_gamma, epoch / std::max(1, o.lr_step));
+    case LrSchedule::Cosine:
+        return o.lr * 0.5 * (1 + std::cos(M_PI * epoch / std::max(1, o.epochs)));
+    default:
+        return o.lr;
+    }
+}
+
+TrainSummary train_pecnn(const TrainOptions &o) {
+    if (o.epochs < 1) fail("--epochs must be at least 1, not {}", o.epochs);
+    if (o.batch < 1) fail("--batch must be at least 1, not {}", o.batch);
+    if (!(o.lr > 0) || !std::isfinite(o.lr)) fail("--lr must be a positive number, not {}", o.lr);
+    const std::string checkpoint = o.checkpoint.empty() ? default_checkpoint_path(o.out) : o.checkpoint;
+    const std::string log_path = o.log.empty() ? default_log_path(o.out) : o.log;
+    if (checkpoint == o.out || log_path == o.out || checkpoint == log_path)
+        fail("--out, --checkpoint and --log must be different files ({}, {}, {})", o.out, checkpoint,
+             log_path);
+
+    Dataset data(o.dataset);
+    const ChromSet train_set(o.train_chroms, "--train-chroms"), valid_set(o.valid_chroms, "--valid-chroms");
+    const GeneSplit split = split_genes(data, train_set, valid_set, ChromSet(), false);
+    if (!valid_set.empty() && split.valid.empty())
+        fail("--valid-chroms {}: no gene with a known target on these chromosomes: {}", o.valid_chroms,
+             o.dataset);
+
+    PecnnModel initial;
+    if (o.init.empty()) {
+        PecnnConfig config = o.architecture;
+        config.marks = data.mark_names();
+        config.bins = data.bins();
+        config.validate();
+        initial = pecnn_init(config, o.seed);
+    } else {
+        initial = pecnn_load(o.init);
+    }
+    const PecnnConfig &config = initial.config;
+    if (data.mark_names() != config.marks)
+        fail("the dataset's marks ({}) differ from the model's ({}): {} vs {}", join_list(data.mark_names()),
+             join_list(config.marks), o.dataset, o.init);
+    if (data.bins() != config.bins)
+        fail("the dataset has {} bins per window but the model expects {}: {} vs {}", data.bins(),
+             config.bins, o.dataset, o.init);
+
+    PecnnNetwork network(initial);
+    Adam adam(network.packed_size(), AdamSettings{o.lr});
+    const std::string settings = encode_settings(settings_of(o, data, config));
+    TrainState state;
+    state.rng.seed(o.seed);
+    if (o.resume) {
+        if (!file_exists(checkpoint)) fail("--resume: no checkpoint to resume from: {}", checkpoint);
+        read_checkpoint(checkpoint, settings, state, network, adam);
+    }
+
+    const bool validate = !split.valid.empty();
+    const int cells = data.cells();
+    const size_t batches = (split.train.size() + o.batch - 1) / o.batch;
+    std::vector<float> inputs, targets;
+    const int first_epoch = state.epoch;
+    Progress progress("train", static_cast<int64_t>(std::max(0, o.epochs - first_epoch)) * batches);
+    int64_t steps_done = 0;
+    std::string last_detail;
+    while (state.epoch < o.epochs && !state.stopped) {
+        const auto start = std::chrono::steady_clock::now();
+        const double lr = scheduled_lr(o, state.epoch);
+        std::vector<int64_t> order = split.train;
+        shuffle(order, state.rng);
+        double loss_sum = 0;
+        for (size_t b = 0; b < batches; ++b) {
+            const size_t first = b * o.batch, count = std::min<size_t>(o.batch, order.size() - first);
+            gather(data, order, first, count, inputs, targets);
+            loss_sum +=
+                network.compute_gradients(inputs.data(), targets.data(), static_cast<int64_t>(count), cells);
+            adam.step(network.packed_parameters(), network.packed_gradients(), lr);
+            ++steps_done;
+            if (!o.quiet)
+                progress.update(steps_done,
+                                fmt::format("epoch {}/{} loss {:.4f} {}", state.epoch + 1, o.epochs,
+                                            loss_sum / static_cast<double>(b + 1), last_detail));
+        }
+        const double train_loss = loss_sum / static_cast<double>(batches);
+        const double valid_loss =
+            validate ? evaluation_loss(network, data, split.valid, 256, inputs, targets) : std::nan("");
+        ++state.epoch;
+        if (validate) {
+            if (valid_loss < state.best_valid_loss) {
+                state.best_valid_loss = valid_loss;
+                state.best_epoch = state.epoch;
+                state.bad_epochs = 0;
+                state.best_parameters.assign(network.packed_parameters(),
+                                             network.packed_parameters() + network.packed_size());
+            } else if (++state.bad_epochs >= o.patience && o.patience > 0) {
+                state.stopped = true;
+            }
+            last_detail = fmt::format("| epoch {} valid {:.4f}, best {:.4f} at epoch {}", state.epoch,
+                                      valid_loss, state.best_valid_loss, state.best_epoch);
+        } else {
+            state.best_epoch = state.epoch;
+        }
+        const double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        state.log.push_back({state.epoch, train_loss, valid_loss, lr, seconds});
+        write_checkpoint(checkpoint, settings, state, network, adam);
+        AtomicOutput log(log_path);
+        log.print("{}", log_text(state.log));
+        log.commit();
+    }
+    progress.finish();
+
+    // The parameters of the best validation epoch (early stopping), or the last ones without validation.
+    PecnnModel result(config);
+    network.unpack(validate && !state.best_parameters.empty() ? state.best_parameters.data()
+                                                              : network.packed_parameters(),
+                   result);
+    pecnn_save(result, o.out);
+
+    TrainSummary summary;
+    summary.epochs_run = state.epoch;
+    summary.best_epoch = state.best_epoch;
+    summary.best_valid_loss = validate ? state.best_valid_loss : std::nan("");
+    summary.stopped_early = state.stopped;
+    summary.train_genes = static_cast<int64_t>(split.train.size());
+    summary.valid_genes = static_cast<int64_t>(split.valid.size());
+    return summary;
+}
+
+} // namespace causeway

@@ -1,0 +1,37 @@
+// Schedules for generators/seqcnn_dense_generator.cpp (dense layer + activation or sigmoid, optional
+// dropout mask), per target family.
+#pragma once
+
+#include "Halide.h"
+#include "schedules/pecnn_target.h"
+
+namespace causeway {
+
+// x86-64 and, until it gets its own, ARM. A dense layer over a batch is a matrix product whose weight
+// matrix (188 MB at DeepSEA's first layer) is read from memory: each 32-unit block of outputs (in
+// parallel) walks its weights in chunks small enough for L1, and every register block of sequences reuses
+// a chunk before the next is loaded. Register block: 32 units in vectors x x_block sequences unrolled, as
+// in the convolutions (co_vectors weight loads and x_block broadcasts per co_vectors * x_block FMAs).
+template <typename G> void schedule_seqcnn_dense_cpu(G &g, const Halide::Target &target) {
+    using namespace Halide;
+    const CpuBlock block = pecnn_cpu_block(target);
+    const int chunk = 256; // 32 x 256 floats of weights: 32 KB
+    Var bo("bo"), bi("bi");
+    RVar ro("ro"), ri("ri");
+    g.output.reorder(g.oi, g.b, g.ob).vectorize(g.oi, block.vector).parallel(g.ob);
+    g.dense.compute_at(g.output, g.ob).vectorize(g.oi, block.vector);
+    g.dense.update()
+        .split(g.r.x, ro, ri, chunk)
+        .split(g.b, bo, bi, block.x_block, TailStrategy::RoundUp)
+        .reorder(g.oi, bi, ri, bo, ro)
+        .vectorize(g.oi, block.vector)
+        .unroll(g.oi)
+        .unroll(bi);
+}
+
+template <typename G> void schedule_seqcnn_dense(G &g, const Halide::Target &target) {
+    if (target.has_gpu_feature()) throw Halide::CompileError("seqcnn_dense: no GPU schedule yet");
+    schedule_seqcnn_dense_cpu(g, target);
+}
+
+} // namespace causeway
