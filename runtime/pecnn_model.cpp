@@ -145,6 +145,23 @@ int parse_int_metadata(const SafetensorsFile &file, const std::string &key) {
 
 } // namespace
 
+void load_parameters(const SafetensorsFile &file,
+                     const std::vector<std::pair<std::string, Tensor *>> &parameters,
+                     const std::string &model) {
+    for (auto &[name, tensor] : parameters) {
+        const float *data = file.f32(name, tensor->shape);
+        std::copy(data, data + tensor->size(), tensor->data.begin());
+        for (int64_t i = 0; i < tensor->size(); ++i)
+            if (!std::isfinite(tensor->data[i]))
+                fail("tensor '{}' in {} has a non-finite value at flat index {}", name, file.path(), i);
+    }
+    for (auto &t : file.tensors()) {
+        bool known = false;
+        for (auto &p : parameters) known = known || p.first == t.name;
+        if (!known) fail("unexpected tensor '{}' in {}: not part of {}", t.name, file.path(), model);
+    }
+}
+
 PecnnModel pecnn_load(const std::string &path) {
     SafetensorsFile file(path);
     auto arch = file.metadata().find("architecture");
@@ -176,21 +193,7 @@ PecnnModel pecnn_load(const std::string &path) {
         fail("bad metadata in {}: {}", path, e.what());
     }
     PecnnModel model(config);
-    auto params = model.parameters();
-    for (auto &[name, tensor] : params) {
-        const float *data = file.f32(name, tensor->shape);
-        std::copy(data, data + tensor->size(), tensor->data.begin());
-        for (int64_t i = 0; i < tensor->size(); ++i)
-            if (!std::isfinite(tensor->data[i]))
-                fail("tensor '{}' in {} has a non-finite value at flat index {}", name, path, i);
-    }
-    for (auto &t : file.tensors()) {
-        bool known = false;
-        for (auto &p : params) known = known || p.first == t.name;
-        if (!known)
-            fail("unexpected tensor '{}' in {}: not part of a depth-{} pecnn model", t.name, path,
-                 config.depth);
-    }
+    load_parameters(file, model.parameters(), fmt::format("a depth-{} pecnn model", config.depth));
     return model;
 }
 

@@ -362,22 +362,8 @@ SeqcnnModel seqcnn_load(const std::string &path) {
     }
 
     SeqcnnModel model(c);
-    auto params = model.parameters();
-    for (auto &[name, tensor] : params) {
-        const float *data = file.f32(name, tensor->shape);
-        std::copy(data, data + tensor->size(), tensor->data.begin());
-        for (int64_t i = 0; i < tensor->size(); ++i)
-            if (!std::isfinite(tensor->data[i]))
-                fail("tensor '{}' in {} has a non-finite value at flat index {}", name, path, i);
-    }
-    for (auto &t : file.tensors()) {
-        bool known = false;
-        for (auto &p : params) known = known || p.first == t.name;
-        if (!known)
-            fail("unexpected tensor '{}' in {}: not part of a seqcnn model with {} conv blocks and {} dense "
-                 "layers",
-                 t.name, path, blocks, layers);
-    }
+    load_parameters(file, model.parameters(),
+                    fmt::format("a seqcnn model with {} conv blocks and {} dense layers", blocks, layers));
     return model;
 }
 

@@ -21,20 +21,6 @@ struct Group {
     std::string bad_input;
 };
 
-std::string check_value(const TsvReader &in, size_t column, bool is_se, double &value) {
-    try {
-        value = in.number(column);
-    } catch (const Error &e) {
-        return e.what();
-    }
-    const std::string &name = in.header()[column];
-    if (std::isnan(value)) return fmt::format("{} is NaN/NA: {}", name, in.where(column));
-    if (std::isinf(value)) return fmt::format("{} must be finite, got {}: {}", name, value, in.where(column));
-    if (is_se && !(value > 0))
-        return fmt::format("{} must be positive, got {}: {}", name, value, in.where(column));
-    return "";
-}
-
 } // namespace
 
 size_t run_meta_table(const MetaTableOptions &options) {

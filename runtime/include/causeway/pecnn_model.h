@@ -38,6 +38,14 @@ struct Tensor {
     int64_t size() const { return static_cast<int64_t>(data.size()); }
 };
 
+class SafetensorsFile;
+
+// Fills each named parameter from `file` (F32, exactly its shape, finite values) and rejects tensors in
+// the file that are none of them; `model` describes the expected model in that message.
+void load_parameters(const SafetensorsFile &file,
+                     const std::vector<std::pair<std::string, Tensor *>> &parameters,
+                     const std::string &model);
+
 struct PecnnModel {
     PecnnConfig config;
     std::vector<Tensor> equivariant_weight, equivariant_bias;
