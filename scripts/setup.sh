@@ -11,6 +11,7 @@ packages=(
     libceres-dev libeigen3-dev # Ceres Solver 2.1 for the statistics
     libfmt-dev libcli11-dev nlohmann-json3-dev zlib1g-dev
     libbigwig-dev libdeflate-dev # bigWig tracks; libdeflate inflates their blocks (causeway prepare)
+    libhts-dev                   # htslib: indexed FASTA, plain or bgzip (causeway ism)
     libplplot-dev plplot-driver-cairo # figures (causeway evaluate): SVG built in, PNG through cairo
     libgtest-dev libgmock-dev libbenchmark-dev
 )

@@ -1,0 +1,65 @@
+// causeway ism: in-silico saturation mutagenesis of genome regions with a sequence CNN, under shared-mask
+// MC dropout (seqcnn_ism.h).
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "causeway/pecnn_model.h" // split_list
+#include "causeway/seqcnn_ism.h"
+#include "command.h"
+
+namespace causeway::cli {
+namespace {
+
+struct IsmCliOptions {
+    IsmOptions ism;
+    std::string tasks;
+    int threads = 0;
+};
+
+CommandRun setup(CLI::App &app) {
+    auto o = std::make_shared<IsmCliOptions>();
+    app.add_option("-m,--model", o->ism.model, "Model file (safetensors, architecture seqcnn)")->required();
+    app.add_option("-f,--fasta", o->ism.fasta,
+                   "Genome FASTA, plain or bgzip, indexed (.fai; .gzi for bgzip: samtools faidx)")
+        ->required();
+    app.add_option("-r,--regions", o->ism.regions,
+                   "BED regions (plain or gzip), each resized to the model's sequence length around its "
+                   "centre: start = floor((start + end) / 2) - floor(length / 2); chr1 and 1 match")
+        ->required();
+    app.add_option("--tasks", o->tasks, "Comma-separated task names, as in the model (e.g. HepG2|FOXA1)")
+        ->required();
+    app.add_option("-n,--samples", o->ism.samples,
+                   "MC-dropout samples, one mask per sample shared by the reference and its mutants; 0: "
+                   "dropout off, se = 0")
+        ->check(CLI::Range(0, 100000));
+    app.add_option("--seed", o->ism.seed, "Seed of the dropout masks");
+    app.add_flag("--reverse-complement", o->ism.reverse_complement,
+                 "Average each prediction with the reverse complement's (same mask on both strands)");
+    app.add_option("-o,--out", o->ism.out,
+                   "Effects TSV (region position ref alt task beta se; position 0-based); - for stdout");
+    add_threads_option(app, o->threads);
+    return [o]() {
+        apply_threads(o->threads);
+        o->ism.tasks = split_list(o->tasks);
+        const IsmSummary summary = seqcnn_ism(o->ism);
+        if (std::getenv("CAUSEWAY_QUIET") == nullptr) {
+            const double seconds = std::max(summary.seconds, 1e-9);
+            fmt::print(stderr,
+                       "causeway ism: {} sequences, {} mutants x {} samples in {:.3f} s: {:.2f} sequences/s, "
+                       "{:.0f} mutants/s\n",
+                       summary.sequences, summary.mutants, o->ism.samples, summary.seconds,
+                       summary.sequences / seconds, summary.mutants / seconds);
+        }
+        return 0;
+    };
+}
+
+const CommandRegistrar registrar{
+    {"ism", "Sequence models", 50,
+     "Saturation mutagenesis of genome regions: effect and MC-dropout se of every substitution", setup}};
+
+} // namespace
+} // namespace causeway::cli
