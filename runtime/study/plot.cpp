@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <mutex>
 #include <unistd.h>
 
@@ -136,14 +137,9 @@ void draw(const CorrelationChart &chart, const char *device, const std::string &
     plend1();
 }
 
-} // namespace
-
-void plot_correlation_chart(const CorrelationChart &chart, const std::string &stem) {
-    const size_t n = chart.groups.size();
-    if (n == 0 || chart.network_pearson.size() != n || chart.network_spearman.size() != n ||
-        chart.baseline_pearson.size() != n || chart.baseline_spearman.size() != n)
-        fail("correlation chart: {} groups but {}/{}/{}/{} values", n, chart.network_pearson.size(),
-             chart.network_spearman.size(), chart.baseline_pearson.size(), chart.baseline_spearman.size());
+// Draws into a temporary file per format, then renames it into place: PNG (cairo) and SVG.
+void write_figure(const std::string &stem,
+                  const std::function<void(const char *, const std::string &)> &draw_to) {
     std::lock_guard<std::mutex> lock(plplot_mutex);
     for (const char *device : {"pngcairo", "svg"})
         if (!have_device(device))
@@ -151,7 +147,7 @@ void plot_correlation_chart(const CorrelationChart &chart, const std::string &st
                  stem);
     for (const char *ext : {"png", "svg"}) {
         const std::string path = stem + "." + ext, temp = fmt::format("{}.tmp.{}.{}", stem, getpid(), ext);
-        draw(chart, std::string(ext) == "png" ? "pngcairo" : "svg", temp);
+        draw_to(std::string(ext) == "png" ? "pngcairo" : "svg", temp);
         FILE *check = std::fopen(temp.c_str(), "rb");
         long size = 0;
         if (check) {
@@ -170,6 +166,175 @@ void plot_correlation_chart(const CorrelationChart &chart, const std::string &st
             fail("cannot write output file: {}: {}", path, std::strerror(err));
         }
     }
+}
+
+void begin_page(const char *device, const std::string &path, int width, int height) {
+    plsdev(device);
+    plsfnam(path.c_str());
+    plspage(90, 90, width, height, 0, 0);
+    set_palette();
+}
+
+// Colour map 1: blue (negative) - white (0) - red (positive), ColorBrewer RdBu ends.
+void set_diverging_map() {
+    PLFLT pos[3] = {0, 0.5, 1}, r[3] = {33 / 255.0, 1, 178 / 255.0}, g[3] = {102 / 255.0, 1, 24 / 255.0},
+          b[3] = {172 / 255.0, 1, 43 / 255.0};
+    plscmap1n(256);
+    plscmap1l(1, 3, pos, r, g, b, nullptr);
+}
+
+void draw_heatmap(const Heatmap &map, const char *device, const std::string &path) {
+    const int nrows = static_cast<int>(map.rows.size()), ncols = map.columns;
+    double limit = 0;
+    for (double v : map.values)
+        if (std::isfinite(v)) limit = std::max(limit, std::abs(v));
+    if (limit == 0) limit = 1;
+    begin_page(device, path, 1400, 200 + 70 * nrows);
+    set_diverging_map();
+    plinit();
+    plfontld(1);
+    pladv(0);
+    const double xmin = map.x0, xmax = map.x0 + ncols * map.dx;
+    plvpor(0.12, 0.86, 0.22, 0.86);
+    plwind(xmin, xmax, 0, nrows);
+    // One filled rectangle per cell (plimagefr places values at grid nodes, half a cell off); the first
+    // row on top.
+    for (int i = 0; i < nrows; ++i)
+        for (int j = 0; j < ncols; ++j) {
+            const double v = map.values[static_cast<size_t>(i) * ncols + j];
+            const double x0 = xmin + j * map.dx, y0 = nrows - 1 - i;
+            PLFLT x[4] = {x0, x0, x0 + map.dx, x0 + map.dx}, y[4] = {y0, y0 + 1, y0 + 1, y0};
+            plcol1(0.5 + 0.5 * std::clamp(std::isfinite(v) ? v / limit : 0.0, -1.0, 1.0));
+            plfill(4, x, y);
+        }
+    plcol0(1);
+    plwidth(1);
+    pllsty(2);
+    PLFLT mx[2] = {map.marker_x, map.marker_x}, my[2] = {0, static_cast<double>(nrows)};
+    plline(2, mx, my);
+    pllsty(1);
+    plschr(0, 0.9);
+    plbox("bcnst", 0, 0, "bc", 0, 0);
+    for (int i = 0; i < nrows; ++i) plmtex("lv", 0.8, (nrows - i - 0.5) / nrows, 1.0, map.rows[i].c_str());
+    plschr(0, 1.0);
+    plmtex("b", 3.0, 0.5, 0.5, map.xlabel.c_str());
+    plschr(0, 0.8);
+    plmtex("t", 1.2, 0.0, 0.0, map.title.c_str());
+    plschr(0, 1.0);
+    // The colour bar: its own axis in the map's units.
+    PLFLT width = 0, height = 0;
+    PLINT label_opts[1] = {PL_COLORBAR_LABEL_RIGHT};
+    const char *labels[1] = {map.colorbar_label.c_str()};
+    const char *axis_opts[1] = {"bcvtm"};
+    PLFLT ticks[1] = {0};
+    PLINT sub_ticks[1] = {0};
+    std::vector<PLFLT> levels(64);
+    for (int k = 0; k < 64; ++k) levels[k] = -limit + 2 * limit * k / 63.0;
+    PLINT n_values[1] = {64};
+    const PLFLT *values[1] = {levels.data()};
+    plschr(0, 0.8);
+    plcolorbar(&width, &height, PL_COLORBAR_IMAGE, PL_POSITION_RIGHT | PL_POSITION_OUTSIDE, 0.02, 0, 0.025,
+               0.9, 0, 1, 1, 0, 0, 0, 0, 1, label_opts, labels, 1, axis_opts, ticks, sub_ticks, n_values,
+               values);
+    plend1();
+}
+
+void draw_bands(const BandChart &chart, const char *device, const std::string &path) {
+    const int n = static_cast<int>(chart.panels.size()), rows = (n + 1) / 2;
+    double ymin = 0, ymax = 0, xmin = chart.panels[0].x.front(), xmax = chart.panels[0].x.front();
+    for (const BandPanel &p : chart.panels)
+        for (size_t k = 0; k < p.x.size(); ++k) {
+            ymin = std::min({ymin, p.low[k], p.centre[k]});
+            ymax = std::max({ymax, p.high[k], p.centre[k]});
+            xmin = std::min(xmin, p.x[k]);
+            xmax = std::max(xmax, p.x[k]);
+        }
+    const double pad = 0.08 * std::max(ymax - ymin, 1e-6);
+    ymin -= pad;
+    ymax += pad;
+    begin_page(device, path, 1400, 120 + 380 * rows);
+    plscol0(5, 166, 206, 227); // the band: light blue
+    plinit();
+    plfontld(1);
+    pladv(0);
+    // Panels in a grid under a header of two lines (the title and what the band shows).
+    const double header = 90.0 / (120 + 380 * rows), cell_h = (1 - header) / rows;
+    plvpor(0.06, 0.98, 0.0, 1 - header / 2);
+    plwind(0, 1, 0, 1);
+    plcol0(1);
+    plschr(0, 0.85);
+    plmtex("t", 1.4, 0.0, 0.0, chart.title.c_str());
+    plschr(0, 0.75);
+    plmtex("t", 0.1, 0.0, 0.0, chart.band_label.c_str());
+    for (int i = 0; i < n; ++i) {
+        const BandPanel &p = chart.panels[i];
+        const int row = i / 2, column = i % 2;
+        const double top = 1 - header - row * cell_h;
+        plvpor(0.07 + 0.5 * column, 0.47 + 0.5 * column, top - cell_h + 0.24 * cell_h, top - 0.1 * cell_h);
+        plwind(xmin, xmax, ymin, ymax);
+        const int m = static_cast<int>(p.x.size());
+        std::vector<PLFLT> bx, by;
+        for (int k = 0; k < m; ++k) {
+            bx.push_back(p.x[k]);
+            by.push_back(p.high[k]);
+        }
+        for (int k = m - 1; k >= 0; --k) {
+            bx.push_back(p.x[k]);
+            by.push_back(p.low[k]);
+        }
+        plcol0(5);
+        plfill(static_cast<PLINT>(bx.size()), bx.data(), by.data());
+        plcol0(4);
+        plwidth(1);
+        PLFLT zx[2] = {xmin, xmax}, zy[2] = {0, 0};
+        plline(2, zx, zy);
+        pllsty(2);
+        plcol0(1);
+        PLFLT mx[2] = {chart.marker_x, chart.marker_x}, my[2] = {ymin, ymax};
+        plline(2, mx, my);
+        pllsty(1);
+        plcol0(2);
+        plwidth(2);
+        std::vector<PLFLT> x(p.x.begin(), p.x.end()), y(p.centre.begin(), p.centre.end());
+        plline(m, x.data(), y.data());
+        plwidth(1);
+        plcol0(1);
+        plschr(0, 0.8);
+        plbox("bcnst", 0, 0, "bcnstv", 0, 0);
+        plschr(0, 0.9);
+        plmtex("t", 0.8, 0.5, 0.5, p.title.c_str());
+        plmtex("l", 3.5, 0.5, 0.5, chart.ylabel.c_str());
+        plmtex("b", 2.6, 0.5, 0.5, chart.xlabel.c_str());
+        plschr(0, 1.0);
+    }
+    plend1();
+}
+
+} // namespace
+
+void plot_correlation_chart(const CorrelationChart &chart, const std::string &stem) {
+    const size_t n = chart.groups.size();
+    if (n == 0 || chart.network_pearson.size() != n || chart.network_spearman.size() != n ||
+        chart.baseline_pearson.size() != n || chart.baseline_spearman.size() != n)
+        fail("correlation chart: {} groups but {}/{}/{}/{} values", n, chart.network_pearson.size(),
+             chart.network_spearman.size(), chart.baseline_pearson.size(), chart.baseline_spearman.size());
+    write_figure(stem, [&](const char *device, const std::string &path) { draw(chart, device, path); });
+}
+
+void plot_heatmap(const Heatmap &map, const std::string &stem) {
+    if (map.rows.empty() || map.columns <= 0 || map.values.size() != map.rows.size() * map.columns)
+        fail("heatmap: {} rows x {} columns but {} values", map.rows.size(), map.columns, map.values.size());
+    write_figure(stem, [&](const char *device, const std::string &path) { draw_heatmap(map, device, path); });
+}
+
+void plot_band_chart(const BandChart &chart, const std::string &stem) {
+    if (chart.panels.empty()) fail("band chart without panels: {}", stem);
+    for (const BandPanel &p : chart.panels)
+        if (p.x.empty() || p.centre.size() != p.x.size() || p.low.size() != p.x.size() ||
+            p.high.size() != p.x.size())
+            fail("band chart panel '{}': {} x but {}/{}/{} values", p.title, p.x.size(), p.centre.size(),
+                 p.low.size(), p.high.size());
+    write_figure(stem, [&](const char *device, const std::string &path) { draw_bands(chart, device, path); });
 }
 
 } // namespace causeway

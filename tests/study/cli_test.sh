@@ -1,7 +1,8 @@
 #!/bin/bash
-# End-to-end tests of causeway train and evaluate: usage, resume to the same bytes, determinism, bad input
+# End-to-end tests of causeway train, evaluate, epigenesis and optimize: usage, resume to the same bytes, determinism, bad input
 # (clear message, exit 1, nothing left behind), evaluate's outputs, and the acceptance run on the shipped
-# default data (train with the defaults: held-out mean Pearson >= 0.80, clearly above the ridge baseline).
+# default data (train with the defaults: held-out mean Pearson >= 0.80, clearly above the ridge baseline;
+# epigenesis recovers every planted rule; optimize reaches 100-fold within 5% for >= 95% of genes).
 # Usage: cli_test.sh CASE CAUSEWAY_BINARY REPO_ROOT
 set -u
 case_name=$1
@@ -164,6 +165,146 @@ acceptance)
     echo "mean held-out Pearson: network $network, ridge $ridge"
     awk -v n="$network" -v r="$ridge" 'BEGIN { exit !(n >= 0.80 && n >= r + 0.05) }' ||
         fail "mean held-out Pearson $network (ridge $ridge): below 0.80 or not clearly above the baseline"
+    ;;
+epigenesis)
+    # The outputs on a few genes, the options and bad input (clear message, exit 1, nothing written).
+    model=$root/data/default.model.safetensors
+    dir=$work/epi
+    run 0 "$causeway" epigenesis --help
+    contains "$work/out" "--peak-value TEXT:{log1p20,raw20}=log1p20"
+    contains "$work/out" "--scope TEXT:{all-cells,one-cell}=all-cells"
+    contains "$work/out" "--background TEXT:{zero,gene-min}=zero"
+    printf 'SIMG000001\n# a comment\nSIMG000002.1\n' >"$work/genes.txt"
+    run 0 "$causeway" epigenesis --model "$model" --dataset "$data" --genes "@$work/genes.txt" --out "$dir" --heatmaps 1
+    contains "$work/err" "2 genes, 252 forward evaluations"
+    contains "$dir/epigenesis.tsv" "gene	mark	cell_type	position	predicted	delta"
+    # 2 genes x 6 marks x 12 cell types x 20 positions, from -10000 to +9000 in 1 kb steps.
+    [ "$(wc -l <"$dir/epigenesis.tsv")" -eq 2881 ] || fail "epigenesis.tsv: $(wc -l <"$dir/epigenesis.tsv") lines"
+    [ "$(cut -f4 "$dir/epigenesis.tsv" | sed 1d | sort -un | tr '\n' ' ')" = "$(seq -10000 1000 9000 | tr '\n' ' ')" ] ||
+        fail "positions: $(cut -f4 "$dir/epigenesis.tsv" | sort -u | tr '\n' ' ')"
+    [ "$(wc -l <"$dir/aggregate.tsv")" -eq 121 ] || fail "aggregate.tsv: $(wc -l <"$dir/aggregate.tsv") lines"
+    contains "$dir/aggregate.tsv" "mark	position	mean	sd	q25	median	q75	n"
+    for f in "$dir/aggregate.png" "$dir/heatmaps/SIMG000001.7.png"; do
+        [ "$(head -c 8 "$f" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] || fail "not a PNG: $f"
+    done
+    contains "$dir/heatmaps/SIMG000001.7.svg" "<svg"
+    [ ! -e "$dir/heatmaps/SIMG000002.1.png" ] || fail "--heatmaps 1 drew a second gene"
+    # One cell type, one mark, the raw peak: only that cell type's rows.
+    run 0 "$causeway" epigenesis --model "$model" --dataset "$data" --genes SIMG000001 --marks H3K4me3 \
+        --cells blood_2 --scope one-cell --peak-value raw20 --background gene-min --out "$work/one" --heatmaps 0
+    [ "$(wc -l <"$work/one/epigenesis.tsv")" -eq 21 ] || fail "one-cell: $(wc -l <"$work/one/epigenesis.tsv") lines"
+    [ "$(cut -f2,3 "$work/one/epigenesis.tsv" | sed 1d | sort -u)" = "H3K4me3	blood_2" ] || fail "one-cell rows"
+    run 1 "$causeway" epigenesis --model "$model" --dataset "$data" --genes NOPE1 --out "$work/bad"
+    contains "$work/err" "--genes: NOPE1 is not a gene of the dataset"
+    run 1 "$causeway" epigenesis --model "$model" --dataset "$data" --marks H3K99 --out "$work/bad"
+    contains "$work/err" "--marks: 'H3K99' is not one of the dataset's"
+    run 1 "$causeway" epigenesis --model "$model" --dataset "$data" --peak-bp 150 --out "$work/bad"
+    contains "$work/err" "multiples of the dataset's bin size 100"
+    run 1 "$causeway" epigenesis --model "$root/tests/pecnn/fixtures/c5_depth3_dilated_max.model.safetensors" --dataset "$data" --out "$work/bad"
+    contains "$work/err" "the dataset's marks"
+    absent "$work/bad"
+    no_temporaries
+    ;;
+optimize)
+    model=$root/data/default.model.safetensors
+    dir=$work/opt
+    run 0 "$causeway" optimize --help
+    contains "$work/out" "--fold FLOAT:POSITIVE=100"
+    contains "$work/out" "--method TEXT:{adam,gd}=adam"
+    run 0 "$causeway" optimize --model "$model" --dataset "$data" --genes SIMG000001,SIMG000003 --cells blood_1,somatic_2 \
+        --steps 20 --out "$dir" --heatmaps 1
+    contains "$dir/achieved.tsv" "gene	cell_type	start	desired	achieved	start_tpm	desired_tpm	achieved_tpm	within_5pct"
+    [ "$(wc -l <"$dir/achieved.tsv")" -eq 5 ] || fail "achieved.tsv: $(cat "$dir/achieved.tsv")"
+    [ "$(wc -l <"$dir/loss.tsv")" -eq 22 ] || fail "loss.tsv: $(wc -l <"$dir/loss.tsv") lines"
+    # 2 genes x 6 marks x 200 bins, a column per cell type; no edit below -W0 (W >= 0).
+    [ "$(wc -l <"$dir/edits.tsv")" -eq 2401 ] || fail "edits.tsv: $(wc -l <"$dir/edits.tsv") lines"
+    contains "$dir/edits.tsv" "gene	mark	bin	position	pluripotent_1"
+    awk -F'\t' 'NR > 1 && $3 == 100 && $4 != 0 { exit 1 }' "$dir/edits.tsv" || fail "bin 100 is not at the TSS"
+    # The loss falls.
+    awk -F'\t' 'NR == 2 { a = $2 } END { exit !($2 < a) }' "$dir/loss.tsv" || fail "loss did not fall: $(cat "$dir/loss.tsv")"
+    for f in "$dir/edits_mean.png" "$dir/heatmaps/SIMG000001.7.png"; do
+        [ "$(head -c 8 "$f" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] || fail "not a PNG: $f"
+    done
+    # Same input, same bytes.
+    run 0 "$causeway" optimize --model "$model" --dataset "$data" --genes SIMG000001,SIMG000003 --cells blood_1,somatic_2 \
+        --steps 20 --out "$work/opt2" --heatmaps 0 --threads 1
+    cmp "$dir/edits.tsv" "$work/opt2/edits.tsv" || fail "optimize is not deterministic"
+    run 1 "$causeway" optimize --model "$model" --dataset "$data" --cells liver --out "$work/bad"
+    contains "$work/err" "--cells: 'liver' is not one of the dataset's"
+    run 1 "$causeway" optimize --model "$model" --dataset "$data" --fold 0 --out "$work/bad"
+    contains "$work/err" "--fold"
+    absent "$work/bad"
+    no_temporaries
+    ;;
+epigenesis_acceptance)
+    # The aggregate over the shipped default data and model recovers every planted rule of truth.json: the
+    # mean change of largest size has the rule's sign and lies where the rule acts (the peak overlaps the
+    # rule's region: the TSS for the promoter marks, the gene body for H3K36me3).
+    run 0 "$causeway" epigenesis --model "$root/data/default.model.safetensors" --dataset "$data" --out "$work/epi" --heatmaps 0
+    /usr/bin/python3 - "$root/data/default.truth.json" "$work/epi/aggregate.tsv" <<'PY' || fail "a planted rule was not recovered"
+import csv, json, sys
+truth = json.load(open(sys.argv[1]))
+rows = list(csv.DictReader(open(sys.argv[2]), delimiter="\t"))
+ok = True
+for rule in truth["marks"]:
+    mine = [r for r in rows if r["mark"] == rule["mark"]]
+    best = max(mine, key=lambda r: abs(float(r["mean"])))
+    pos, mean = int(best["position"]), float(best["mean"])
+    lo, hi = rule["region_bp"]
+    sign_ok = (mean > 0) == (rule["effect"] == "raises")
+    place_ok = pos < hi and pos + 1000 > lo
+    ok &= sign_ok and place_ok
+    print(f"{rule['mark']}: planted {rule['effect']} over [{lo}, {hi}] bp; largest mean change {mean:+.4f} at "
+          f"[{pos}, {pos + 1000}) bp: sign {'ok' if sign_ok else 'WRONG'}, place {'ok' if place_ok else 'WRONG'}")
+sys.exit(0 if ok else 1)
+PY
+    cat "$work/out"
+    ;;
+optimize_acceptance)
+    # 100-fold the predicted expression of every cell type for 60 genes (every tenth of the default data).
+    # Without a penalty (as the paper), >= 95% of genes reach it within 5% in TPM in every cell type. Adam
+    # then spreads small edits over every bin, so where the edits sit is checked with --l1 0.05 (20 genes):
+    # the 10 largest mean edits lie where a planted activating rule acts (H3K4me3/H3K27ac at the TSS,
+    # H3K36me3 over the gene body); that run does not reach the fold change (the L1 pull trades it off).
+    seq -f 'SIMG%06g' 1 10 600 >"$work/genes.txt"
+    head -20 "$work/genes.txt" >"$work/genes20.txt"
+    run 0 "$causeway" optimize --model "$root/data/default.model.safetensors" --dataset "$data" --genes "@$work/genes.txt" \
+        --out "$work/opt" --heatmaps 0
+    cat "$work/err"
+    run 0 "$causeway" optimize --model "$root/data/default.model.safetensors" --dataset "$data" --genes "@$work/genes20.txt" \
+        --out "$work/opt_l1" --heatmaps 0 --l1 0.05
+    cat "$work/err"
+    check() {
+        /usr/bin/python3 - "$root/data/default.truth.json" "$1" "$2" <<'PY'
+import csv, json, sys
+from collections import defaultdict
+truth, folder, mode = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
+if mode == "reach":
+    genes = defaultdict(list)
+    for r in csv.DictReader(open(folder + "/achieved.tsv"), delimiter="\t"):
+        genes[r["gene"]].append(r["within_5pct"] == "yes")
+    share = sum(all(v) for v in genes.values()) / len(genes)
+    print(f"genes within 5% of the TPM target in every cell type: {share:.1%} of {len(genes)}")
+    sys.exit(0 if share >= 0.95 else 1)
+# The mean edit per mark and bin over genes and cell types; the 10 largest against the activating rules.
+total, count = defaultdict(float), defaultdict(int)
+for r in csv.DictReader(open(folder + "/edits.tsv"), delimiter="\t"):
+    values = [float(v) for k, v in r.items() if k not in ("gene", "mark", "bin", "position")]
+    total[(r["mark"], int(r["position"]))] += sum(values) / len(values)
+    count[(r["mark"], int(r["position"]))] += 1
+regions = {m["mark"]: m["region_bp"] for m in truth["marks"] if m["effect"] == "raises"}
+top = sorted(((total[k] / count[k], k) for k in total), reverse=True)[:10]
+inside = 0
+for v, (mark, pos) in top:
+    lo, hi = regions.get(mark, (1, 0))
+    hit = lo <= pos + 50 <= hi
+    inside += hit
+    print(f"  {mark} bin at {pos:+d} bp: mean edit {v:+.4f} ({'inside' if hit else 'OUTSIDE'} an activating rule's region)")
+sys.exit(0 if inside == len(top) else 1)
+PY
+    }
+    check "$work/opt" reach || fail "fewer than 95% of genes reached the target within 5%"
+    check "$work/opt_l1" place || fail "the largest edits are not where an activating rule acts"
     ;;
 *)
     fail "unknown case"

@@ -19,4 +19,33 @@ struct CorrelationChart {
 // Writes `stem`.png and `stem`.svg.
 void plot_correlation_chart(const CorrelationChart &chart, const std::string &stem);
 
+// A heatmap of rows (top to bottom) by columns on a diverging blue-white-red scale symmetric around 0,
+// with a colour bar, as the paper's Figures 2B and 2C. Column j spans [x0 + j dx, x0 + (j + 1) dx).
+struct Heatmap {
+    std::string title, xlabel, colorbar_label;
+    std::vector<std::string> rows;
+    int columns = 0;
+    double x0 = 0, dx = 1;
+    std::vector<double> values; // [rows, columns], row-major
+    double marker_x = 0;        // a dashed vertical line (the TSS)
+};
+
+// Writes `stem`.png and `stem`.svg.
+void plot_heatmap(const Heatmap &map, const std::string &stem);
+
+// One panel per series (2 columns): a line at each x with a shaded band (the spread), a zero line and a
+// dashed vertical line at marker_x; all panels share the y range.
+struct BandPanel {
+    std::string title;
+    std::vector<double> x, centre, low, high;
+};
+struct BandChart {
+    std::string title, xlabel, ylabel, band_label;
+    std::vector<BandPanel> panels;
+    double marker_x = 0;
+};
+
+// Writes `stem`.png and `stem`.svg.
+void plot_band_chart(const BandChart &chart, const std::string &stem);
+
 } // namespace causeway
