@@ -1,4 +1,5 @@
 #include "causeway/study/epigenesis.h"
+#include "output_folder.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -41,16 +42,6 @@ std::vector<std::string> comma_items(const std::string &text) {
     return items;
 }
 
-void make_directory(const std::string &dir) {
-    struct stat st {};
-    if (::stat(dir.c_str(), &st) == 0) {
-        if (!S_ISDIR(st.st_mode)) fail("--out must be a folder, but this is a file: {}", dir);
-        return;
-    }
-    if (::mkdir(dir.c_str(), 0777) != 0)
-        fail("cannot create output folder: {}: {}", dir, std::strerror(errno));
-}
-
 // Linear interpolation between order statistics (numpy's default).
 double quantile(std::vector<double> &sorted, double q) {
     if (sorted.empty()) return std::nan("");
@@ -60,13 +51,6 @@ double quantile(std::vector<double> &sorted, double q) {
 }
 
 // File names from gene ids: anything but [A-Za-z0-9._-] becomes '_'.
-std::string safe_name(const std::string &id) {
-    std::string name = id;
-    for (char &ch : name)
-        if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '.' && ch != '-' && ch != '_') ch = '_';
-    return name;
-}
-
 } // namespace
 
 std::vector<int64_t> select_genes(const Dataset &data, const std::string &spec) {
@@ -267,7 +251,7 @@ EpigenesisSummary epigenesis(const EpigenesisOptions &o) {
     const size_t nm = plan.marks.size(), nc = plan.cells.size(), P = r.positions.size();
     const auto &marks = data.mark_names();
     const auto &cells = data.cell_types();
-    make_directory(o.out_dir);
+    study::make_output_folder(o.out_dir);
     const std::string dir = o.out_dir + "/";
     {
         AtomicOutput out(dir + "epigenesis.tsv");
@@ -323,7 +307,7 @@ EpigenesisSummary epigenesis(const EpigenesisOptions &o) {
     }
     plot_band_chart(chart, dir + "aggregate");
     const size_t figures = std::min<size_t>(genes.size(), static_cast<size_t>(o.heatmaps));
-    if (figures > 0) make_directory(dir + "heatmaps");
+    if (figures > 0) study::make_output_folder(dir + "heatmaps");
     for (size_t g = 0; g < figures; ++g) {
         // Figure 2B: marks by peak position, the change averaged over the selected cell types.
         Heatmap map;
@@ -344,7 +328,7 @@ EpigenesisSummary epigenesis(const EpigenesisOptions &o) {
                 map.values.push_back(sum / nc);
             }
         }
-        plot_heatmap(map, dir + "heatmaps/" + safe_name(id));
+        plot_heatmap(map, dir + "heatmaps/" + study::file_safe_name(id));
     }
     return summary;
 }

@@ -1,4 +1,5 @@
 #include "causeway/study/evaluate.h"
+#include "output_folder.h"
 
 #include <cerrno>
 #include <cmath>
@@ -20,16 +21,6 @@
 namespace causeway {
 
 namespace {
-
-void make_directory(const std::string &dir) {
-    struct stat st {};
-    if (::stat(dir.c_str(), &st) == 0) {
-        if (!S_ISDIR(st.st_mode)) fail("--out must be a folder, but this is a file: {}", dir);
-        return;
-    }
-    if (::mkdir(dir.c_str(), 0777) != 0)
-        fail("cannot create output folder: {}: {}", dir, std::strerror(errno));
-}
 
 // Network predictions [genes.size(), cells] for the listed genes, in batches through the compiled pass.
 std::vector<float> predict(PecnnNetwork &network, const Dataset &data, const std::vector<int64_t> &genes,
@@ -156,7 +147,7 @@ EvaluateResult evaluate_pecnn(const EvaluateOptions &o) {
     result.mean.ridge_spearman = mean(3);
 
     // Everything is computed: now the outputs, each whole or not at all.
-    make_directory(o.out_dir);
+    study::make_output_folder(o.out_dir);
     const std::string dir = o.out_dir + "/";
     {
         AtomicOutput out(dir + "correlations.tsv");

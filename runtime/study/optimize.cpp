@@ -1,4 +1,5 @@
 #include "causeway/study/optimize.h"
+#include "output_folder.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -21,23 +22,6 @@
 namespace causeway {
 
 namespace {
-
-void make_directory(const std::string &dir) {
-    struct stat st {};
-    if (::stat(dir.c_str(), &st) == 0) {
-        if (!S_ISDIR(st.st_mode)) fail("--out must be a folder, but this is a file: {}", dir);
-        return;
-    }
-    if (::mkdir(dir.c_str(), 0777) != 0)
-        fail("cannot create output folder: {}: {}", dir, std::strerror(errno));
-}
-
-std::string safe_name(const std::string &id) {
-    std::string name = id;
-    for (char &ch : name)
-        if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '.' && ch != '-' && ch != '_') ch = '_';
-    return name;
-}
 
 // Within 5% of the expression target: |achieved TPM - desired TPM| <= 5% of the desired TPM, with a floor
 // of 1e-3 TPM for targets of 0 TPM (genes predicted below 0: 100 x 0 = 0), which no relative bound reaches.
@@ -198,7 +182,7 @@ OptimizeSummary optimize_expression(const OptimizeOptions &o) {
     const auto &table = data.gene_table();
     const auto &marks = data.mark_names();
     const auto &cells = data.cell_types();
-    make_directory(o.out_dir);
+    study::make_output_folder(o.out_dir);
     const std::string dir = o.out_dir + "/";
     {
         AtomicOutput out(dir + "achieved.tsv");
@@ -277,12 +261,12 @@ OptimizeSummary optimize_expression(const OptimizeOptions &o) {
             0, G),
         dir + "edits_mean");
     const size_t figures = std::min<size_t>(G, static_cast<size_t>(o.heatmaps));
-    if (figures > 0) make_directory(dir + "heatmaps");
+    if (figures > 0) study::make_output_folder(dir + "heatmaps");
     for (size_t g = 0; g < figures; ++g)
         plot_heatmap(edit_map(fmt::format("{}: W - W0 after optimising to {} (mean over cell types)",
                                           table[genes[g]].gene_id, goal),
                               g, 1),
-                     dir + "heatmaps/" + safe_name(table[genes[g]].gene_id));
+                     dir + "heatmaps/" + study::file_safe_name(table[genes[g]].gene_id));
     return summary;
 }
 

@@ -7,20 +7,8 @@ case_name=$1
 causeway=$2
 root=$3
 fixtures=$root/tests/pecnn/fixtures
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export CAUSEWAY_QUIET=1
-
-fail() { echo "FAIL [$case_name]: $*" >&2; exit 1; }
-# run EXPECTED_STATUS cmd...: runs with stdout/stderr captured in $work/out, $work/err
-run() {
-    local expected=$1
-    shift
-    "$@" >"$work/out" 2>"$work/err"
-    local status=$?
-    [ "$status" -eq "$expected" ] || fail "exit $status, expected $expected: $*; stderr: $(head -c 600 "$work/err")"
-}
-contains() { grep -qF -- "$2" "$1" || fail "$1 lacks '$2': $(head -c 600 "$1")"; }
+# shellcheck source=../cli_harness.sh
+source "$(dirname "$0")/../cli_harness.sh"
 # Numeric comparison of two predictions TSVs: identical text columns, predictions within 1e-5 relative
 # (to max(|expected|, 0.1)).
 same_predictions() {

@@ -6,20 +6,8 @@
 set -u
 case_name=$1
 causeway=$2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export CAUSEWAY_QUIET=1
-
-fail() { echo "FAIL [$case_name]: $*" >&2; exit 1; }
-# run EXPECTED_STATUS cmd...: stdout/stderr captured in $work/out, $work/err
-run() {
-    local expected=$1
-    shift
-    "$@" >"$work/out" 2>"$work/err"
-    local status=$?
-    [ "$status" -eq "$expected" ] || fail "exit $status, expected $expected: $*; stderr: $(head -c 600 "$work/err")"
-}
-contains() { grep -qF -- "$2" "$1" || fail "$1 lacks '$2': $(head -c 600 "$1")"; }
+# shellcheck source=../cli_harness.sh
+source "$(dirname "$0")/../cli_harness.sh"
 # only_files DIR NAME...: DIR holds exactly these names (none: it is empty)
 only_files() {
     local dir=$1

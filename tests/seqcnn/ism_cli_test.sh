@@ -8,19 +8,8 @@ case_name=$1
 causeway=$2
 root=$3
 model=$root/tests/seqcnn/fixtures/relu_same_dense3.model.safetensors # L = 37
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export CAUSEWAY_QUIET=1
-
-fail() { echo "FAIL [$case_name]: $*" >&2; exit 1; }
-run() {
-    local expected=$1
-    shift
-    "$@" >"$work/out" 2>"$work/err"
-    local status=$?
-    [ "$status" -eq "$expected" ] || fail "exit $status, expected $expected: $*; stderr: $(head -c 600 "$work/err")"
-}
-contains() { grep -qF -- "$2" "$1" || fail "$1 lacks '$2': $(head -c 600 "$1")"; }
+# shellcheck source=../cli_harness.sh
+source "$(dirname "$0")/../cli_harness.sh"
 
 # A genome of two chromosomes on one line each, and its faidx index written by hand (name, length, offset
 # of the first base, bases per line, bytes per line).

@@ -9,20 +9,8 @@ case_name=$1
 causeway=$2
 root=$3
 data=$root/data/default.dataset.safetensors
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export CAUSEWAY_QUIET=1
-
-fail() { echo "FAIL [$case_name]: $*" >&2; exit 1; }
-# run EXPECTED_STATUS cmd...: runs with stdout/stderr captured in $work/out, $work/err
-run() {
-    local expected=$1
-    shift
-    "$@" >"$work/out" 2>"$work/err"
-    local status=$?
-    [ "$status" -eq "$expected" ] || fail "exit $status, expected $expected: $*; stderr: $(head -c 800 "$work/err")"
-}
-contains() { grep -qF -- "$2" "$1" || fail "$1 lacks '$2': $(head -c 800 "$1")"; }
+# shellcheck source=../cli_harness.sh
+source "$(dirname "$0")/../cli_harness.sh"
 absent() { for f in "$@"; do [ ! -e "$f" ] || fail "$f was left behind"; done; }
 no_temporaries() { [ -z "$(find "$work" -name '*.tmp*')" ] || fail "temporary files left: $(find "$work" -name '*.tmp*')"; }
 # A small network so that a few epochs take seconds.
