@@ -33,12 +33,7 @@ CommandRun setup(CLI::App &app) {
         PecnnModel model = pecnn_load(o->model);
         Dataset data(o->dataset);
         const PecnnConfig &c = model.config;
-        if (data.mark_names() != c.marks)
-            fail("the dataset's marks ({}) differ from the model's ({}): {} vs {}",
-                 join_list(data.mark_names()), join_list(c.marks), o->dataset, o->model);
-        if (data.bins() != c.bins)
-            fail("the dataset has {} bins per window but the model expects {}: {} vs {}", data.bins(), c.bins,
-                 o->dataset, o->model);
+        check_model_fits_dataset(c, data, o->model);
         PecnnNetwork network(model);
         const int cells = data.cells();
         std::vector<float> predictions(static_cast<size_t>(data.genes()) * cells);

@@ -99,6 +99,15 @@ Dataset::Dataset(const std::string &path) : file_(std::make_unique<SafetensorsFi
              genes_);
 }
 
+void check_model_fits_dataset(const PecnnConfig &model, const Dataset &data, const std::string &model_path) {
+    if (data.mark_names() != model.marks)
+        fail("the dataset's marks ({}) differ from the model's ({}): {} vs {}", join_list(data.mark_names()),
+             join_list(model.marks), data.path(), model_path);
+    if (data.bins() != model.bins)
+        fail("the dataset has {} bins per window but the model expects {}: {} vs {}", data.bins(), model.bins,
+             data.path(), model_path);
+}
+
 void write_dataset(const DatasetContents &c, const std::string &path) {
     const int64_t genes = static_cast<int64_t>(c.genes.size());
     const int64_t cells = static_cast<int64_t>(c.cell_types.size()),

@@ -202,12 +202,7 @@ EpigenesisSummary epigenesis(const EpigenesisOptions &o) {
     if (o.heatmaps < 0) fail("--heatmaps must be 0 or more, not {}", o.heatmaps);
     PecnnModel model = pecnn_load(o.model);
     Dataset data(o.dataset);
-    if (data.mark_names() != model.config.marks)
-        fail("the dataset's marks ({}) differ from the model's ({}): {} vs {}", join_list(data.mark_names()),
-             join_list(model.config.marks), o.dataset, o.model);
-    if (data.bins() != model.config.bins)
-        fail("the dataset has {} bins per window but the model expects {}: {} vs {}", data.bins(),
-             model.config.bins, o.dataset, o.model);
+    check_model_fits_dataset(model.config, data, o.model);
     EpigenesisPlan plan;
     plan.marks = select_names(data.mark_names(), o.marks, "--marks");
     plan.cells = select_names(data.cell_types(), o.cells, "--cells");

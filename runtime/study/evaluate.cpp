@@ -57,12 +57,7 @@ EvaluateResult evaluate_pecnn(const EvaluateOptions &o) {
     PecnnModel model = pecnn_load(o.model);
     Dataset data(o.dataset);
     const PecnnConfig &c = model.config;
-    if (data.mark_names() != c.marks)
-        fail("the dataset's marks ({}) differ from the model's ({}): {} vs {}", join_list(data.mark_names()),
-             join_list(c.marks), o.dataset, o.model);
-    if (data.bins() != c.bins)
-        fail("the dataset has {} bins per window but the model expects {}: {} vs {}", data.bins(), c.bins,
-             o.dataset, o.model);
+    check_model_fits_dataset(c, data, o.model);
     const ChromSet train_set(o.train_chroms, "--train-chroms"), valid_set(o.valid_chroms, "--valid-chroms"),
         test_set(o.test_chroms, "--test-chroms");
     const GeneSplit split = split_genes(data, train_set, valid_set, test_set, true);

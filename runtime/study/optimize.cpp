@@ -145,12 +145,7 @@ OptimizeSummary optimize_expression(const OptimizeOptions &o) {
         fail("--method must be adam or gd, not {}", o.method);
     PecnnModel model = pecnn_load(o.model);
     Dataset data(o.dataset);
-    if (data.mark_names() != model.config.marks)
-        fail("the dataset's marks ({}) differ from the model's ({}): {} vs {}", join_list(data.mark_names()),
-             join_list(model.config.marks), o.dataset, o.model);
-    if (data.bins() != model.config.bins)
-        fail("the dataset has {} bins per window but the model expects {}: {} vs {}", data.bins(),
-             model.config.bins, o.dataset, o.model);
+    check_model_fits_dataset(model.config, data, o.model);
     const std::vector<int64_t> genes = select_genes(data, o.genes);
     const std::vector<int> chosen = select_names(data.cell_types(), o.cells, "--cells");
     const int C = data.cells(), M = data.marks(), L = data.bins();

@@ -340,12 +340,7 @@ TrainSummary train_pecnn(const TrainOptions &o) {
         initial = pecnn_load(o.init);
     }
     const PecnnConfig &config = initial.config;
-    if (data.mark_names() != config.marks)
-        fail("the dataset's marks ({}) differ from the model's ({}): {} vs {}", join_list(data.mark_names()),
-             join_list(config.marks), o.dataset, o.init);
-    if (data.bins() != config.bins)
-        fail("the dataset has {} bins per window but the model expects {}: {} vs {}", data.bins(),
-             config.bins, o.dataset, o.init);
+    check_model_fits_dataset(config, data, o.init);
 
     PecnnNetwork network(initial);
     Adam adam(network.packed_size(), AdamSettings{o.lr});

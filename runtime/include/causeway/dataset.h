@@ -60,6 +60,12 @@ struct DatasetContents {
     std::vector<std::pair<std::string, std::string>> extra_metadata;
 };
 
+struct PecnnConfig;
+
+// A PECNN can run on a dataset when their marks (names and order) and bins agree; otherwise an error naming
+// both files.
+void check_model_fits_dataset(const PecnnConfig &model, const Dataset &data, const std::string &model_path);
+
 // Writes D.safetensors and D.genes.tsv, each atomically.
 void write_dataset(const DatasetContents &contents, const std::string &path);
 
