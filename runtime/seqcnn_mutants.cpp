@@ -45,23 +45,42 @@ MutantEffects seqcnn_mutant_batch(SeqcnnNetwork &network, const float *reference
 
     MutantEffects effects;
     effects.tasks = static_cast<int>(o.tasks.size());
+    std::vector<int> reference_base(length, -1); // -1: N
     for (int x = 0; x < length; ++x) {
-        int ref = -1, ones = 0;
+        int ones = 0;
         for (int b = 0; b < 4; ++b) {
             const float v = reference[b * length + x];
             if (v != 0.f && v != 1.f) fail("mutant batch: the reference is not one-hot at position {}", x);
             if (v == 1.f) {
-                ref = b;
+                reference_base[x] = b;
                 ++ones;
             }
         }
         if (ones > 1) fail("mutant batch: the reference has {} bases at position {}", ones, x);
-        if (ref < 0) continue; // N: never mutated
-        for (int alt = 0; alt < 4; ++alt) {
-            if (alt == ref) continue;
-            effects.position.push_back(x);
-            effects.ref.push_back(static_cast<uint8_t>(ref));
-            effects.alt.push_back(static_cast<uint8_t>(alt));
+    }
+    auto add = [&](int x, int alt) {
+        effects.position.push_back(x);
+        effects.ref.push_back(static_cast<uint8_t>(reference_base[x]));
+        effects.alt.push_back(static_cast<uint8_t>(alt));
+    };
+    if (o.substitutions.empty()) {
+        for (int x = 0; x < length; ++x) {
+            if (reference_base[x] < 0) continue; // N: never mutated
+            for (int alt = 0; alt < 4; ++alt)
+                if (alt != reference_base[x]) add(x, alt);
+        }
+    } else {
+        for (const Substitution &s : o.substitutions) {
+            if (s.position < 0 || s.position >= length)
+                fail("mutant batch: substitution at position {} outside the window of {} bases", s.position,
+                     length);
+            if (s.alt > 3) fail("mutant batch: alternative base index {} at position {} (0..3 = A, C, G, T)",
+                                int(s.alt), s.position);
+            if (reference_base[s.position] < 0)
+                fail("mutant batch: cannot substitute at position {}: the reference is N there", s.position);
+            if (reference_base[s.position] == s.alt)
+                fail("mutant batch: substitution at position {} repeats the reference base", s.position);
+            add(s.position, s.alt);
         }
     }
     const int64_t mutants = static_cast<int64_t>(effects.position.size());
@@ -71,6 +90,7 @@ MutantEffects seqcnn_mutant_batch(SeqcnnNetwork &network, const float *reference
     // Welford's running mean and sum of squared deviations of d_n = f(m, theta_n) - f(r, theta_n): the
     // paper's mean_n d_n^2 - beta^2 without its cancellation.
     std::vector<double> mean(mutants * tasks, 0.0), squares(mutants * tasks, 0.0);
+    std::vector<double> reference_mean(tasks, 0.0), mutant_mean(mutants * tasks, 0.0);
 
     // Sequence i, strand s at batch index i * strands + s.
     std::vector<float> batch(static_cast<size_t>(kMutantsPerCall) * strands * sequence_floats);
@@ -109,8 +129,10 @@ MutantEffects seqcnn_mutant_batch(SeqcnnNetwork &network, const float *reference
         fill(batch.data(), reference);
         network.forward(batch.data(), strands, reference_probabilities.data(), use);
         std::vector<double> reference_prediction(tasks);
-        for (int t = 0; t < tasks; ++t)
+        for (int t = 0; t < tasks; ++t) {
             reference_prediction[t] = prediction(reference_probabilities, 0, o.tasks[t]);
+            reference_mean[t] += (reference_prediction[t] - reference_mean[t]) / (n + 1);
+        }
 
         for (int64_t start = 0; start < mutants; start += kMutantsPerCall) {
             const int64_t count = std::min<int64_t>(kMutantsPerCall, mutants - start);
@@ -125,8 +147,10 @@ MutantEffects seqcnn_mutant_batch(SeqcnnNetwork &network, const float *reference
             network.forward(batch.data(), count * strands, probabilities.data(), use);
             for (int64_t i = 0; i < count; ++i)
                 for (int t = 0; t < tasks; ++t) {
-                    const double d = prediction(probabilities, i, o.tasks[t]) - reference_prediction[t];
+                    const double p = prediction(probabilities, i, o.tasks[t]);
+                    const double d = p - reference_prediction[t];
                     const size_t k = static_cast<size_t>((start + i) * tasks + t);
+                    mutant_mean[k] += (p - mutant_mean[k]) / (n + 1);
                     const double delta = d - mean[k];
                     mean[k] += delta / (n + 1);
                     squares[k] += delta * (d - mean[k]);
@@ -134,6 +158,8 @@ MutantEffects seqcnn_mutant_batch(SeqcnnNetwork &network, const float *reference
         }
     }
     effects.beta = std::move(mean);
+    effects.reference_mean = std::move(reference_mean);
+    effects.mutant_mean = std::move(mutant_mean);
     effects.se.resize(squares.size());
     for (size_t k = 0; k < squares.size(); ++k)
         effects.se[k] = o.samples > 0 ? std::sqrt(squares[k] / passes) : 0.0;

@@ -169,6 +169,43 @@ TEST(SeqcnnMutantBatch, SameSeedSameEffects) {
     EXPECT_NE(a.beta, other.beta);
 }
 
+TEST(SeqcnnMutantBatch, ChosenSubstitutionsMatchSaturation) {
+    // A subset (as score-variants asks: a VCF's variants in one window) gives exactly the saturation run's
+    // rows for those substitutions, in the order given, and the mean probabilities agree with beta.
+    MutagenesisFixture s;
+    SeqcnnNetwork network(s.model);
+    MutantBatchOptions options;
+    options.tasks = {1, 3};
+    options.samples = 5;
+    options.seed = 7;
+    const MutantEffects all = seqcnn_mutant_batch(network, s.reference.data(), options);
+    const std::vector<size_t> picked = {40, 2, 17, all.position.size() - 1};
+    for (size_t m : picked) options.substitutions.push_back({all.position[m], all.alt[m]});
+    const MutantEffects some = seqcnn_mutant_batch(network, s.reference.data(), options);
+    ASSERT_EQ(some.position.size(), picked.size());
+    ASSERT_EQ(some.reference_mean.size(), 2u);
+    for (size_t i = 0; i < picked.size(); ++i) {
+        EXPECT_EQ(some.position[i], all.position[picked[i]]);
+        EXPECT_EQ(some.ref[i], all.ref[picked[i]]);
+        for (int t = 0; t < 2; ++t) {
+            EXPECT_NEAR(some.beta[i * 2 + t], all.beta[picked[i] * 2 + t], 1e-12);
+            EXPECT_NEAR(some.se[i * 2 + t], all.se[picked[i] * 2 + t], 1e-12);
+            EXPECT_NEAR(some.mutant_mean[i * 2 + t] - some.reference_mean[t], some.beta[i * 2 + t], 1e-6);
+        }
+    }
+    // The reference mean is the mean over samples of the reference's own prediction.
+    double mean = 0;
+    for (int n = 0; n < options.samples; ++n) mean += predict(network, s.reference, n, 7, false)[1];
+    EXPECT_NEAR(some.reference_mean[0], mean / options.samples, 1e-6);
+
+    options.substitutions = {{3, 0}}; // the fixture's N
+    EXPECT_THROW(seqcnn_mutant_batch(network, s.reference.data(), options), Error);
+    options.substitutions = {{all.position[0], all.ref[0]}}; // the reference base itself
+    EXPECT_THROW(seqcnn_mutant_batch(network, s.reference.data(), options), Error);
+    options.substitutions = {{s.model.config.sequence_length, 1}};
+    EXPECT_THROW(seqcnn_mutant_batch(network, s.reference.data(), options), Error);
+}
+
 TEST(SeqcnnMutantBatch, BadInputs) {
     MutagenesisFixture s;
     SeqcnnNetwork network(s.model);

@@ -18,14 +18,25 @@
 
 namespace causeway {
 
+// One single-nucleotide substitution of a reference window.
+struct Substitution {
+    int position = 0; // 0-based in the window
+    uint8_t alt = 0;  // base index 0..3 = A, C, G, T; must differ from the reference base there
+};
+
 struct MutantEffects {
-    // One entry per substitution, by position then alternative base (A, C, G, T order, the reference base
-    // skipped); positions whose reference is N (an all-zero one-hot column) are never mutated.
+    // One entry per substitution: by default (saturation) by position then alternative base (A, C, G, T
+    // order, the reference base skipped), positions whose reference is N (an all-zero one-hot column) never
+    // mutated; with MutantBatchOptions::substitutions, those substitutions in the order given.
     std::vector<int> position;
     std::vector<uint8_t> ref, alt; // base indices 0..3 = A, C, G, T
     int tasks = 0;                 // requested tasks, in the order asked
     // [substitutions, tasks] row-major.
     std::vector<double> beta, se;
+    // Mean over MC samples of the predicted probability: the reference's [tasks] and each mutant's
+    // [substitutions, tasks] (strand-averaged with reverse_complement). beta = mutant_mean - reference_mean
+    // up to rounding.
+    std::vector<double> reference_mean, mutant_mean;
 };
 
 struct MutantBatchOptions {
@@ -35,6 +46,10 @@ struct MutantBatchOptions {
     // Average each prediction over the sequence and its reverse complement, the same mask on both strands
     // (as Kipoi's DeepSEA port averages them).
     bool reverse_complement = false;
+    // Empty: saturation mutagenesis (every substitution at every non-N position). Otherwise only these
+    // (e.g. the variants of a VCF that fall in one window); a substitution at an N position, to the
+    // reference base, or outside the window is an error.
+    std::vector<Substitution> substitutions;
 };
 
 // Indices of task names in the model's tasks; an unknown name is an error naming it.
