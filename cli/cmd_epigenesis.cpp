@@ -21,8 +21,9 @@ CommandRun setup(CLI::App &app) {
     app.add_option("-m,--model", e.model, "Model file (safetensors, architecture pecnn)")->required();
     app.add_option("-d,--dataset", e.dataset, "Dataset file (safetensors; its .genes.tsv beside it)")
         ->required();
-    app.add_option("-o,--out", e.out_dir,
-                   "Output folder: epigenesis.tsv, aggregate.tsv, aggregate.png/.svg, heatmaps/")
+    app.add_option(
+           "-o,--out", e.out_dir,
+           "Output folder: epigenesis.tsv, aggregate.tsv, aggregate.png/.svg, heatmaps/, rules.tsv (--truth)")
         ->required();
     app.add_option("--genes", e.genes, "Genes: all, a comma list of ids, or @file (one id a line)");
     app.add_option("--marks", e.marks, "Marks to ablate and slide, a comma list ('' = all)");
@@ -40,6 +41,9 @@ CommandRun setup(CLI::App &app) {
     app.add_option("--peak-bp", e.peak_bp, "Peak length in bp (a multiple of the bin size)");
     app.add_option("--stride-bp", e.stride_bp,
                    "Stride of the sliding peak in bp (a multiple of the bin size)");
+    app.add_option(
+        "--truth", e.truth,
+        "simulate-epigenome's truth.json: score the aggregate against its planted rules (rules.tsv)");
     app.add_option("--heatmaps", e.heatmaps, "Per-gene heatmaps for the first N genes")
         ->check(CLI::NonNegativeNumber);
     app.add_option("--batch", e.batch, "Genes per compiled call (each with all its perturbations)")
@@ -52,6 +56,16 @@ CommandRun setup(CLI::App &app) {
                    "causeway epigenesis: {} genes, {} forward evaluations in {:.2f} s ({:.1f} genes/s): {}\n",
                    s.genes, s.evaluations, s.seconds, s.seconds > 0 ? s.genes / s.seconds : 0.0,
                    o->epigenesis.out_dir);
+        if (!s.rules.empty()) {
+            int recovered = 0;
+            std::string margins;
+            for (const RuleRecovery &r : s.rules) {
+                recovered += r.sign_ok && r.place_ok;
+                margins += fmt::format("{}{} {:.2f}", margins.empty() ? "" : ", ", r.mark, r.margin);
+            }
+            fmt::print(stderr, "causeway epigenesis: {} of {} planted rules recovered (margins: {})\n",
+                       recovered, s.rules.size(), margins);
+        }
         return 0;
     };
 }

@@ -1,5 +1,6 @@
 // causeway simulate-epigenome: a synthetic epigenome with planted rules, in the formats prepare reads.
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 
 #include <fmt/format.h>
@@ -27,7 +28,17 @@ CommandRun setup(CLI::App &app) {
     app.add_option("-t,--threads", o->threads, "Threads writing tracks (0: one per core)")
         ->check(CLI::Range(0, 1024));
     return [o]() {
-        epigenome::SimulateSummary summary = epigenome::simulate_epigenome(*o);
+        // A failed run (a full disk) must not leave a half-written folder that looks like a world; one that
+        // existed before is left to its owner (its files are each written atomically).
+        std::error_code ignored;
+        const bool created = !std::filesystem::exists(o->out_dir, ignored);
+        epigenome::SimulateSummary summary;
+        try {
+            summary = epigenome::simulate_epigenome(*o);
+        } catch (...) {
+            if (created) std::filesystem::remove_all(o->out_dir, ignored);
+            throw;
+        }
         if (std::getenv("CAUSEWAY_QUIET") == nullptr)
             fmt::print(
                 stderr,

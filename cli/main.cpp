@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "causeway/atomic_output.h"
+#include "causeway/cpu_dispatch.h"
 #include "causeway/error.h"
 #include "causeway/version.h"
 #include "command.h"
@@ -120,6 +122,8 @@ const CommandSpec *find_command(const std::string &name) {
 
 int main(int argc, char **argv) {
     using namespace causeway::cli;
+    // Ctrl-C or a kill removes the temporary outputs; a full file-size limit becomes a write error.
+    causeway::install_signal_cleanup();
     if (argc < 2) {
         fmt::print(stderr, "{}", usage_screen());
         return 1;
@@ -130,7 +134,9 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (first == "--version" || first == "version") {
-        fmt::print("causeway {}\n", causeway::kVersion);
+        fmt::print("causeway {}\nx86 pipelines: AVX-512, AVX2 and SSE4.1 variants, chosen by the CPU's features "
+                   "(CAUSEWAY_ISA caps them; now: {})\n",
+                   causeway::kVersion, causeway::x86_isa_cap());
         return 0;
     }
     if (first == "help") {

@@ -1,6 +1,9 @@
 #include "causeway/atomic_output.h"
 
+#include <array>
+#include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,6 +11,113 @@
 #include "causeway/error.h"
 
 namespace causeway {
+
+namespace {
+
+// Slot states: free, being filled or emptied by its owner, live (visible to the signal handler).
+enum SlotState : int { kFree = 0, kBusy = 1, kLive = 2 };
+
+struct TemporarySlot {
+    std::atomic<int> state{kFree};
+    char path[4096];
+};
+
+struct MappingSlot {
+    std::atomic<int> state{kFree};
+    const char *begin = nullptr;
+    size_t bytes = 0;
+    char path[4096];
+};
+
+std::array<TemporarySlot, 256> g_temporaries;
+std::array<MappingSlot, 64> g_mappings;
+
+template <typename Slots> int claim_slot(Slots &slots, const std::string &path) {
+    if (path.size() >= sizeof(slots[0].path)) return -1;
+    for (size_t i = 0; i < slots.size(); ++i) {
+        int expected = kFree;
+        if (slots[i].state.compare_exchange_strong(expected, kBusy)) {
+            std::memcpy(slots[i].path, path.c_str(), path.size() + 1);
+            return static_cast<int>(i);
+        }
+    }
+    return -1;
+}
+
+void write_stderr(const char *text) {
+    ssize_t ignored = write(STDERR_FILENO, text, std::strlen(text));
+    static_cast<void>(ignored);
+}
+
+void remove_temporaries() {
+    for (auto &slot : g_temporaries)
+        if (slot.state.load() == kLive) unlink(slot.path);
+}
+
+void on_termination(int signal) {
+    remove_temporaries();
+    // SA_RESETHAND restored the default action: die of the same signal, as the shell expects.
+    raise(signal);
+}
+
+void on_bus_error(int signal, siginfo_t *info, void *) {
+    const char *address = static_cast<const char *>(info->si_addr);
+    for (auto &slot : g_mappings) {
+        if (slot.state.load() != kLive || address < slot.begin || address >= slot.begin + slot.bytes) continue;
+        remove_temporaries();
+        write_stderr("causeway: ");
+        write_stderr(slot.path);
+        write_stderr(" changed on disk while in use (truncated or rewritten by another program); stopped\n");
+        _exit(1);
+    }
+    remove_temporaries();
+    raise(signal);
+}
+
+} // namespace
+
+int register_temporary(const std::string &path) {
+    int slot = claim_slot(g_temporaries, path);
+    if (slot >= 0) g_temporaries[slot].state.store(kLive);
+    return slot;
+}
+
+void unregister_temporary(int slot) {
+    if (slot >= 0) g_temporaries[slot].state.store(kFree);
+}
+
+int register_mapping(const void *begin, size_t bytes, const std::string &path) {
+    int slot = claim_slot(g_mappings, path);
+    if (slot < 0) return -1;
+    g_mappings[slot].begin = static_cast<const char *>(begin);
+    g_mappings[slot].bytes = bytes;
+    g_mappings[slot].state.store(kLive);
+    return slot;
+}
+
+void unregister_mapping(int slot) {
+    if (slot >= 0) g_mappings[slot].state.store(kFree);
+}
+
+void install_signal_cleanup() {
+    struct sigaction action {};
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESETHAND;
+    action.sa_handler = on_termination;
+    for (int signal : {SIGINT, SIGTERM, SIGHUP}) {
+        // A signal ignored at start stays ignored (nohup, a shell's background jobs), as is the convention.
+        struct sigaction current {};
+        if (sigaction(signal, nullptr, &current) == 0 && current.sa_handler == SIG_IGN && signal != SIGTERM)
+            continue;
+        sigaction(signal, &action, nullptr);
+    }
+    struct sigaction bus {};
+    sigemptyset(&bus.sa_mask);
+    bus.sa_flags = SA_RESETHAND | SA_SIGINFO;
+    bus.sa_sigaction = on_bus_error;
+    sigaction(SIGBUS, &bus, nullptr);
+    std::signal(SIGXFSZ, SIG_IGN);
+}
 
 AtomicOutput::AtomicOutput(std::string path) : path_(std::move(path)) {
     if (is_stdout()) {
@@ -17,11 +127,13 @@ AtomicOutput::AtomicOutput(std::string path) : path_(std::move(path)) {
     temp_path_ = path_ + ".tmp.XXXXXX";
     int fd = mkstemp(temp_path_.data());
     if (fd < 0) fail("cannot create output file: {}: {}", path_, std::strerror(errno));
+    temp_slot_ = register_temporary(temp_path_);
     file_ = fdopen(fd, "wb");
     if (!file_) {
         int err = errno;
         close(fd);
         unlink(temp_path_.c_str());
+        unregister_temporary(temp_slot_);
         fail("cannot open output file: {}: {}", path_, std::strerror(err));
     }
     // mkstemp creates 0600; outputs should carry the usual permissions.
@@ -35,11 +147,16 @@ AtomicOutput::~AtomicOutput() {
     if (committed_ || is_stdout()) return;
     if (file_) std::fclose(file_);
     unlink(temp_path_.c_str());
+    unregister_temporary(temp_slot_);
 }
 
 void AtomicOutput::write(const void *data, size_t bytes) {
-    if (bytes && std::fwrite(data, 1, bytes, file_) != bytes)
-        fail("cannot write output file: {}: {}", path_, std::strerror(errno));
+    if (bytes && std::fwrite(data, 1, bytes, file_) != bytes) write_failed(errno);
+}
+
+void AtomicOutput::write_failed(int error) const {
+    if (is_stdout()) fail("cannot write to standard output: {}", std::strerror(error ? error : EIO));
+    fail("cannot write output file: {}: {}", path_, std::strerror(error ? error : EIO));
 }
 
 void AtomicOutput::commit() {
@@ -56,15 +173,19 @@ void AtomicOutput::commit() {
     file_ = nullptr;
     if (!ok) {
         unlink(temp_path_.c_str());
+        unregister_temporary(temp_slot_);
         committed_ = true;
         fail("cannot write output file: {}: {}", path_, std::strerror(err ? err : EIO));
     }
     if (std::rename(temp_path_.c_str(), path_.c_str()) != 0) {
         err = errno;
         unlink(temp_path_.c_str());
+        unregister_temporary(temp_slot_);
         committed_ = true;
         fail("cannot move output into place: {}: {}", path_, std::strerror(err));
     }
+    // A signal between the rename and this line unlinks a name that no longer exists: harmless.
+    unregister_temporary(temp_slot_);
     committed_ = true;
 }
 

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <set>
+#include <unistd.h>
 
 #include "causeway/atomic_output.h"
 #include "causeway/error.h"
@@ -84,7 +85,8 @@ Dataset::Dataset(const std::string &path) : file_(std::make_unique<SafetensorsFi
         g.gene_id = std::string(table.field(id));
         g.chrom = std::string(table.field(chrom));
         double position = table.number(tss);
-        if (!(position >= 0) || position != std::floor(position))
+        // 2^53: beyond it doubles skip integers, and the cast to int64 must stay defined.
+        if (!(position >= 0) || position != std::floor(position) || position > 9007199254740992.0)
             fail("tss must be a non-negative integer: {}", table.where(tss));
         g.tss = static_cast<int64_t>(position);
         auto s = table.field(strand);
@@ -125,12 +127,18 @@ void write_dataset(const DatasetContents &c, const std::string &path) {
     for (auto &[k, v] : c.extra_metadata) writer.set_metadata(k, v);
     writer.add_f32_view("inputs", {genes, cells, marks, c.bins}, c.inputs.data());
     writer.add_f32_view("targets", {genes, cells}, c.targets.data());
-    // Gene table first: a dataset whose table failed to write must not look complete.
+    // Both files or neither: the table waits in its temporary file while the tensors are written (a
+    // failure there removes it), and a failure committing it removes the new tensors again.
     AtomicOutput table(gene_table_path(path));
     table.print("gene_id\tchrom\ttss\tstrand\n");
     for (auto &g : c.genes) table.print("{}\t{}\t{}\t{}\n", g.gene_id, g.chrom, g.tss, g.strand);
-    table.commit();
     writer.write(path);
+    try {
+        table.commit();
+    } catch (const Error &) {
+        unlink(path.c_str());
+        throw;
+    }
 }
 
 } // namespace causeway

@@ -192,6 +192,17 @@ PecnnModel pecnn_load(const std::string &path) {
     } catch (const Error &e) {
         fail("bad metadata in {}: {}", path, e.what());
     }
+    // The metadata alone may describe billions of parameters (hidden 4096, kernel 4097, depth 64): refuse a
+    // model far larger than the file's values before allocating it. A near miss (a missing or mistyped
+    // tensor) is left to load_parameters, whose message names the tensor.
+    const int64_t h = config.hidden, k = config.kernel;
+    const int64_t wanted = h * config.num_marks() * k + (config.depth - 1) * h * h * k + config.depth * h +
+                           h * h * k + h + 2 * h * config.bins + 1;
+    int64_t held = 0;
+    for (const TensorInfo &t : file.tensors()) held += t.elements();
+    if (wanted > 2 * held + (int64_t(1) << 20))
+        fail("{} describes a model of {} parameters in its metadata but holds only {} values", path, wanted,
+             held);
     PecnnModel model(config);
     load_parameters(file, model.parameters(), fmt::format("a depth-{} pecnn model", config.depth));
     return model;

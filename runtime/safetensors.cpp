@@ -19,6 +19,8 @@ namespace causeway {
 namespace {
 
 constexpr uint64_t kMaxHeaderBytes = 100u << 20; // the format's own limit
+// Read into memory up to this size (a copy costs little there); map above it.
+constexpr size_t kCopyBelowBytes = size_t{64} << 20;
 
 int dtype_size(const std::string &dtype) {
     static const std::map<std::string, int> sizes = {{"F64", 8},  {"F32", 4},     {"F16", 2},    {"BF16", 2},
@@ -51,24 +53,61 @@ SafetensorsFile::SafetensorsFile(std::string path) : path_(std::move(path)) {
         close(fd);
         fail("not a regular file: {}", path_);
     }
-    map_size_ = static_cast<size_t>(st.st_size);
-    if (map_size_ < 8) {
+    const auto file_size = static_cast<size_t>(st.st_size);
+    if (file_size < 8) {
         close(fd);
-        fail("not a safetensors file (only {} bytes): {}", map_size_, path_);
+        fail("not a safetensors file (only {} bytes): {}", file_size, path_);
     }
-    map_ = mmap(nullptr, map_size_, PROT_READ, MAP_PRIVATE, fd, 0);
-    int err = errno;
-    close(fd);
-    if (map_ == MAP_FAILED) {
-        map_ = nullptr;
-        fail("cannot map {}: {}", path_, std::strerror(err));
+    const uint8_t *bytes = nullptr;
+    if (file_size <= kCopyBelowBytes) {
+        contents_.resize(file_size);
+        size_t done = 0;
+        while (done < file_size) {
+            ssize_t n = pread(fd, contents_.data() + done, file_size - done, static_cast<off_t>(done));
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) {
+                int err = n < 0 ? errno : 0;
+                close(fd);
+                fail("cannot read {}: {}", path_, err ? std::strerror(err) : "the file shrank while being read");
+            }
+            done += static_cast<size_t>(n);
+        }
+        close(fd);
+        bytes = contents_.data();
+    } else {
+        map_ = mmap(nullptr, file_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        int err = errno;
+        close(fd);
+        if (map_ == MAP_FAILED) {
+            map_ = nullptr;
+            fail("cannot map {}: {}", path_, std::strerror(err));
+        }
+        map_size_ = file_size;
+        map_slot_ = register_mapping(map_, map_size_, path_);
+        bytes = static_cast<const uint8_t *>(map_);
     }
-    const auto *bytes = static_cast<const uint8_t *>(map_);
+    try {
+        parse(bytes, file_size);
+    } catch (...) {
+        // The destructor does not run for a constructor that throws.
+        release();
+        throw;
+    }
+}
+
+void SafetensorsFile::release() {
+    unregister_mapping(map_slot_);
+    map_slot_ = -1;
+    if (map_) munmap(map_, map_size_);
+    map_ = nullptr;
+}
+
+void SafetensorsFile::parse(const uint8_t *bytes, size_t file_size) {
     uint64_t header_bytes = 0;
     for (int i = 7; i >= 0; --i) header_bytes = (header_bytes << 8) | bytes[i];
-    if (header_bytes > kMaxHeaderBytes || header_bytes > map_size_ - 8)
+    if (header_bytes > kMaxHeaderBytes || header_bytes > file_size - 8)
         fail("not a safetensors file (header length {} does not fit the file's {} bytes): {}", header_bytes,
-             map_size_, path_);
+             file_size, path_);
     const char *header_text = reinterpret_cast<const char *>(bytes + 8);
     nlohmann::json header;
     try {
@@ -78,7 +117,7 @@ SafetensorsFile::SafetensorsFile(std::string path) : path_(std::move(path)) {
     }
     if (!header.is_object()) fail("not a safetensors file (the header is not a JSON object): {}", path_);
     data_ = bytes + 8 + header_bytes;
-    const uint64_t data_bytes = map_size_ - 8 - header_bytes;
+    const uint64_t data_bytes = file_size - 8 - header_bytes;
 
     for (auto &[key, value] : header.items()) {
         if (key == "__metadata__") {
@@ -91,7 +130,8 @@ SafetensorsFile::SafetensorsFile(std::string path) : path_(std::move(path)) {
         }
         TensorInfo info;
         info.name = key;
-        const auto bad = [&](const char *what) { fail("tensor '{}' in {}: {}", key, path_, what); };
+        // Through info.name: lambdas cannot capture structured bindings before C++20 (clang refuses).
+        const auto bad = [&](const char *what) { fail("tensor '{}' in {}: {}", info.name, path_, what); };
         if (!value.is_object()) bad("the header entry is not an object");
         if (!value.contains("dtype") || !value["dtype"].is_string()) bad("no dtype");
         if (!value.contains("shape") || !value["shape"].is_array()) bad("no shape");
@@ -105,6 +145,9 @@ SafetensorsFile::SafetensorsFile(std::string path) : path_(std::move(path)) {
         for (auto &d : value["shape"]) {
             if (!d.is_number_unsigned()) bad("a shape entry is not a non-negative integer");
             uint64_t extent = d.get<uint64_t>();
+            // Shapes are int64 everywhere else; a zero extent elsewhere would let any value pass the size check.
+            if (extent > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+                bad("a shape entry is out of range");
             if (extent > 0 && elements > std::numeric_limits<uint64_t>::max() / 8 / extent)
                 bad("the shape is impossibly large");
             elements *= extent;
@@ -132,7 +175,7 @@ SafetensorsFile::SafetensorsFile(std::string path) : path_(std::move(path)) {
 }
 
 SafetensorsFile::~SafetensorsFile() {
-    if (map_) munmap(map_, map_size_);
+    release();
 }
 
 const std::string &SafetensorsFile::metadata(const std::string &key) const {

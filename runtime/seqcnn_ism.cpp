@@ -94,6 +94,28 @@ std::string IndexedFasta::fetch(const std::string &fasta_name, int64_t start, in
     return out;
 }
 
+std::string IndexedFasta::fetch_padded(const std::string &fasta_name, int64_t start, int64_t end) const {
+    const int64_t chrom_length = length(fasta_name);
+    const int64_t inside_start = std::clamp<int64_t>(start, 0, chrom_length);
+    const int64_t inside_end = std::clamp<int64_t>(end, inside_start, chrom_length);
+    std::string bases(static_cast<size_t>(inside_start - start), 'N');
+    if (inside_end > inside_start) bases += fetch(fasta_name, inside_start, inside_end);
+    bases.append(static_cast<size_t>(end - start) - bases.size(), 'N');
+    return bases;
+}
+
+std::vector<int> seqcnn_checked_tasks(const SeqcnnConfig &c, const std::vector<std::string> &names,
+                                      const std::string &model_path) {
+    for (const std::string &task : names)
+        if (std::find(c.tasks.begin(), c.tasks.end(), task) == c.tasks.end()) {
+            // The whole list helps the user spell the name; a DeepSEA-sized one is cut short.
+            std::vector<std::string> shown(c.tasks.begin(), c.tasks.begin() + std::min(c.num_tasks(), 40));
+            fail("unknown task '{}'; the model's {} tasks: {}{}: {}", task, c.num_tasks(),
+                 join_list(shown, ", "), c.num_tasks() > 40 ? ", ..." : "", model_path);
+        }
+    return seqcnn_task_indices(c, names);
+}
+
 std::vector<IsmRegion> seqcnn_ism_regions(const std::string &bed_path, const IndexedFasta &fasta,
                                           int length) {
     // zlib reads plain and gzip files alike.
@@ -173,15 +195,8 @@ IsmSummary seqcnn_ism(const IsmOptions &o) {
     SeqcnnModel model = seqcnn_load(o.model);
     const SeqcnnConfig &c = model.config;
     if (o.tasks.empty()) fail("no tasks given (--tasks); the model's tasks: {}", join_list(c.tasks, ", "));
-    for (const std::string &task : o.tasks)
-        if (std::find(c.tasks.begin(), c.tasks.end(), task) == c.tasks.end()) {
-            // The whole list helps the user spell the name; a DeepSEA-sized one is cut short.
-            std::vector<std::string> shown(c.tasks.begin(), c.tasks.begin() + std::min(c.num_tasks(), 40));
-            fail("unknown task '{}'; the model's {} tasks: {}{}: {}", task, c.num_tasks(),
-                 join_list(shown, ", "), c.num_tasks() > 40 ? ", ..." : "", o.model);
-        }
     MutantBatchOptions batch;
-    batch.tasks = seqcnn_task_indices(c, o.tasks);
+    batch.tasks = seqcnn_checked_tasks(c, o.tasks, o.model);
     batch.samples = o.samples;
     batch.seed = o.seed;
     batch.reverse_complement = o.reverse_complement;

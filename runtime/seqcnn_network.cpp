@@ -237,6 +237,20 @@ void SeqcnnNetwork::forward(const float *one_hot, int64_t batch, float *probabil
         impl_->run_chunk(one_hot, start, std::min(impl_->chunk, batch - start), probabilities, masks);
 }
 
+SeqcnnNetwork::PackedLayer SeqcnnNetwork::packed_conv(int block) const {
+    const Impl &m = *impl_;
+    if (block < 0 || block >= m.config.conv_blocks()) fail("packed_conv: no conv block {}", block);
+    return {m.conv_weight[block].data(), m.conv_bias[block].data(),
+            block == 0 ? 4 : m.channels_padded[block - 1], m.channels_padded[block]};
+}
+
+SeqcnnNetwork::PackedLayer SeqcnnNetwork::packed_dense(int layer) const {
+    const Impl &m = *impl_;
+    if (layer < 0 || layer >= m.config.dense_layers()) fail("packed_dense: no dense layer {}", layer);
+    return {m.dense_weight[layer].data(), m.dense_bias[layer].data(), m.dense_weight[layer].dim(1).extent(),
+            m.units_padded[layer]};
+}
+
 double SeqcnnNetwork::forward_flops(const SeqcnnConfig &c, int64_t batch) {
     double per_sequence = 0;
     for (int i = 0; i < c.conv_blocks(); ++i)

@@ -6,11 +6,16 @@
 #include <cstring>
 #include <limits>
 #include <unistd.h>
+#include <unordered_set>
 #include <zlib.h>
 
 #include "causeway/error.h"
 
 namespace causeway {
+
+namespace {
+constexpr size_t kMaxLineBytes = size_t{256} << 20;
+} // namespace
 
 void split_tabs(std::string_view line, std::vector<std::string_view> &out) {
     out.clear();
@@ -49,17 +54,25 @@ TsvReader::TsvReader(std::string path) : path_(std::move(path)) {
     if (!gz) fail("cannot open {}: {}", path_, std::strerror(errno ? errno : ENOENT));
     gz_ = gz;
     gzbuffer(gz, 1 << 17);
-    while (true) {
-        if (!read_line()) fail("empty file, expected a header line: {}", path_);
-        if (!buffer_.empty() && buffer_[0] == '#') continue;
-        break;
-    }
-    std::vector<std::string_view> names;
-    split_tabs(buffer_, names);
-    for (auto name : names) {
-        for (const auto &seen : header_)
-            if (seen == name) fail("duplicate column '{}' in the header: {}:{}", name, path_, line_);
-        header_.emplace_back(name);
+    try {
+        while (true) {
+            if (!read_line()) fail("empty file, expected a header line: {}", path_);
+            if (!buffer_.empty() && buffer_[0] == '#') continue;
+            break;
+        }
+        std::vector<std::string_view> names;
+        split_tabs(buffer_, names);
+        std::unordered_set<std::string_view> seen; // a set: headers may run to millions of columns
+        for (auto name : names) {
+            if (!seen.insert(name).second)
+                fail("duplicate column '{}' in the header: {}:{}", name, path_, line_);
+            header_.emplace_back(name);
+        }
+    } catch (...) {
+        // The destructor does not run for a constructor that throws.
+        gzclose(gz);
+        gz_ = nullptr;
+        throw;
     }
 }
 
@@ -76,6 +89,9 @@ bool TsvReader::read_line() {
         any = true;
         size_t n = std::strlen(chunk);
         buffer_.append(chunk, n);
+        // A corrupt file (or a gzip bomb) must not grow one line until memory runs out.
+        if (buffer_.size() > kMaxLineBytes)
+            fail("line {} is longer than {} MiB (not a text table?): {}", line_ + 1, kMaxLineBytes >> 20, path_);
         if (n && chunk[n - 1] == '\n') break;
     }
     int errnum = 0;

@@ -16,8 +16,13 @@ packages=(
     libgtest-dev libgmock-dev libbenchmark-dev
 )
 # The PyTorch reference (cross-checks in the tests, skipped when absent; benchmarks): --with-reference.
+# It is CI's set-up, so it also brings the hardening tools (clang-14 with libFuzzer and the sanitizer
+# runtimes, clang-tidy) and configures warnings as errors plus the fuzz and sanitizer tests.
+hardening=(-DCAUSEWAY_WERROR=OFF -DCAUSEWAY_HARDENING_TESTS=OFF)
 if [ "${1:-}" = "--with-reference" ]; then
     packages+=(python3-torch python3-numpy libopenblas0-openmp)
+    packages+=(clang-14 libclang-rt-14-dev clang-tidy-14)
+    hardening=(-DCAUSEWAY_WERROR=ON -DCAUSEWAY_HARDENING_TESTS=ON)
 fi
 
 missing=()
@@ -32,5 +37,5 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 jobs=$(nproc)
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release "${hardening[@]}"
 cmake --build build -j "$jobs"

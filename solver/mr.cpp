@@ -388,7 +388,7 @@ private:
         const size_t n = items_.size();
         long double total = 0;
         for (const KeyedWeight &item : items_) total += item.weight;
-        const double total_d = static_cast<double>(total);
+        const auto total_d = static_cast<double>(total);
         long double running = 0;
         double below = kNA;
         uint64_t below_key = 0;
@@ -581,7 +581,7 @@ MrResult mr_egger(const MrData &data, const MrSettings &settings) {
     result.intercept = theta[0];
     result.intercept_se = std::sqrt(state.covariance[0]) * scale;
 
-    double df = static_cast<double>(n - 2);
+    auto df = static_cast<double>(n - 2);
     auto pvalue = [&](double estimate, double se) {
         double z = estimate / se;
         if (settings.pvalues == PvalueDistribution::Normal) return normal_two_sided(z);

@@ -119,9 +119,9 @@ RRandom::RRandom(uint32_t seed) {
     // seed vector starts with the position word (reset to 624 afterwards), so that value is discarded.
     for (int j = 0; j < 50; ++j) seed = 69069 * seed + 1;
     seed = 69069 * seed + 1;
-    for (int j = 0; j < kN; ++j) {
+    for (uint32_t &word : state_) {
         seed = 69069 * seed + 1;
-        state_[j] = seed;
+        word = seed;
     }
     index_ = kN;
 }
@@ -146,11 +146,11 @@ void RRandom::twist() {
 #define CAUSEWAY_MT_WORD(y)                                                                                  \
     do {                                                                                                     \
         if (index_ >= kN) twist();                                                                           \
-        y = state_[index_++];                                                                                \
-        y ^= y >> 11;                                                                                        \
-        y ^= (y << 7) & 0x9d2c5680U;                                                                         \
-        y ^= (y << 15) & 0xefc60000U;                                                                        \
-        y ^= y >> 18;                                                                                        \
+        (y) = state_[index_++];                                                                              \
+        (y) ^= (y) >> 11;                                                                                    \
+        (y) ^= ((y) << 7) & 0x9d2c5680U;                                                                     \
+        (y) ^= ((y) << 15) & 0xefc60000U;                                                                    \
+        (y) ^= (y) >> 18;                                                                                    \
     } while (0)
 
 namespace {

@@ -58,6 +58,9 @@ public:
             size_t n = std::strlen(chunk);
             line.append(chunk, n);
             if (n && chunk[n - 1] == '\n') break;
+            // A corrupt file (or a gzip bomb) must not grow one line until memory runs out.
+            if (line.size() > (size_t{256} << 20))
+                fail("line {} is longer than 256 MiB (not an annotation?): {}", line_ + 1, path_);
         }
         int errnum = 0;
         const char *message = gzerror(gz_, &errnum);

@@ -19,6 +19,7 @@ extern "C" {
 #include <fcntl.h>
 #include <libdeflate.h>
 
+#include "causeway/atomic_output.h"
 #include "causeway/error.h"
 
 namespace causeway::epigenome {
@@ -125,36 +126,55 @@ BigWigReader::BigWigReader(std::string path) : path_(std::move(path)) {
     bigWigFile_t *file = bwOpen(path_.c_str(), nullptr, "r");
     if (!file) fail("cannot read bigWig (corrupt?): {}", path_);
     file_ = file;
-    if (file->type != 0 || !file->idx || !file->idx->root) fail("not a bigWig file, or no index: {}", path_);
-    for (int64_t i = 0; i < file->cl->nKeys; ++i) {
-        chromosomes_.push_back({file->cl->chrom[i], file->cl->len[i]});
-        ids_.emplace_back(file->cl->chrom[i], static_cast<uint32_t>(i));
+    try {
+        if (file->type != 0 || !file->idx || !file->idx->root) fail("not a bigWig file, or no index: {}", path_);
+        for (int64_t i = 0; i < file->cl->nKeys; ++i) {
+            chromosomes_.push_back({file->cl->chrom[i], file->cl->len[i]});
+            ids_.emplace_back(file->cl->chrom[i], static_cast<uint32_t>(i));
+        }
+        // Stable, so that a repeated name finds its first id, as bwGetTid does.
+        std::stable_sort(ids_.begin(), ids_.end(),
+                         [](const auto &a, const auto &b) { return a.first < b.first; });
+        uncompressed_size_ = file->hdr->bufSize;
+        // Every block is inflated into a buffer of this size: a corrupt header must not claim gigabytes
+        // (writers use 32 KB to about 1 MB; found by tests/fuzz/bigwig_fuzzer).
+        if (uncompressed_size_ > (uint32_t{16} << 20))
+            fail("corrupt bigWig (uncompressed block size {} bytes, over 16 MiB): {}", uncompressed_size_, path_);
+        // Data blocks are read through a mapping: libdeflate inflates straight from the page cache, with no
+        // copy and no system call per block (pread's cost was a few percent on dense tracks).
+        int fd = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) fail("cannot open bigWig {}: {}", path_, std::strerror(errno));
+        struct stat info {};
+        void *map = MAP_FAILED;
+        if (fstat(fd, &info) == 0 && info.st_size > 0)
+            map = mmap(nullptr, static_cast<size_t>(info.st_size), PROT_READ, MAP_SHARED, fd, 0);
+        int err = errno;
+        ::close(fd);
+        if (map == MAP_FAILED) fail("cannot map bigWig {}: {}", path_, std::strerror(err));
+        map_ = static_cast<const unsigned char *>(map);
+        map_size_ = static_cast<uint64_t>(info.st_size);
+        map_slot_ = register_mapping(map_, map_size_, path_);
+        inflater_ = libdeflate_alloc_decompressor();
+        if (!inflater_) fail("out of memory opening {}", path_);
+    } catch (...) {
+        // The destructor does not run for a constructor that throws.
+        release();
+        throw;
     }
-    // Stable, so that a repeated name finds its first id, as bwGetTid does.
-    std::stable_sort(ids_.begin(), ids_.end(),
-                     [](const auto &a, const auto &b) { return a.first < b.first; });
-    uncompressed_size_ = file->hdr->bufSize;
-    // Data blocks are read through a mapping: libdeflate inflates straight from the page cache, with no
-    // copy and no system call per block (pread's cost was a few percent on dense tracks).
-    int fd = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) fail("cannot open bigWig {}: {}", path_, std::strerror(errno));
-    struct stat info {};
-    void *map = MAP_FAILED;
-    if (fstat(fd, &info) == 0 && info.st_size > 0)
-        map = mmap(nullptr, static_cast<size_t>(info.st_size), PROT_READ, MAP_SHARED, fd, 0);
-    int err = errno;
-    ::close(fd);
-    if (map == MAP_FAILED) fail("cannot map bigWig {}: {}", path_, std::strerror(err));
-    map_ = static_cast<const unsigned char *>(map);
-    map_size_ = static_cast<uint64_t>(info.st_size);
-    inflater_ = libdeflate_alloc_decompressor();
-    if (!inflater_) fail("out of memory opening {}", path_);
 }
 
 BigWigReader::~BigWigReader() {
+    release();
+}
+
+void BigWigReader::release() {
     if (file_) bwClose(static_cast<bigWigFile_t *>(file_));
+    file_ = nullptr;
+    unregister_mapping(map_slot_);
     if (map_) munmap(const_cast<unsigned char *>(map_), map_size_);
+    map_ = nullptr;
     if (inflater_) libdeflate_free_decompressor(static_cast<libdeflate_decompressor *>(inflater_));
+    inflater_ = nullptr;
 }
 
 uint32_t BigWigReader::chromosome_id(const std::string &chrom) const {
@@ -211,7 +231,9 @@ BigWigReader::Block &BigWigReader::block(uint64_t offset, uint64_t size, const s
             corrupt("zlib refuses it");
         length = produced;
     } else {
-        std::memcpy(into(size), stored, size);
+        // An empty block leaves the buffer without storage; memcpy must not see its null pointer (UBSan,
+        // found by tests/fuzz/bigwig_fuzzer). It is rejected as shorter than its header just below.
+        if (size) std::memcpy(into(size), stored, size);
     }
     const unsigned char *data = reinterpret_cast<const unsigned char *>(b.section.data());
     // Section header: chromosome id, start, end, step, span, type, reserved, item count (24 bytes).
@@ -325,31 +347,38 @@ BigWigWriter::BigWigWriter(std::string path, const std::vector<ChromosomeLength>
     int fd = mkstemp(temp_path_.data());
     if (fd < 0) fail("cannot create output file: {}: {}", path_, std::strerror(errno));
     ::close(fd);
-    bigWigFile_t *file = bwOpen(temp_path_.c_str(), nullptr, "w");
-    if (!file) {
+    temp_slot_ = register_temporary(temp_path_);
+    try {
+        bigWigFile_t *file = bwOpen(temp_path_.c_str(), nullptr, "w");
+        if (!file) fail("cannot open output file: {}", path_);
+        file_ = file;
+        std::vector<const char *> names;
+        std::vector<uint32_t> lengths;
+        for (auto &c : chromosomes_) {
+            names.push_back(c.name.c_str());
+            lengths.push_back(c.length);
+        }
+        if (bwCreateHdr(file, zoom_levels) != 0) fail("cannot write bigWig header: {}", path_);
+        // Before bwWriteHdr, which sizes the zoom buffers from bufSize; the header records it for readers.
+        if (items_per_block) file->hdr->bufSize = static_cast<uint32_t>(24 + 12 * items_per_block);
+        if (index_block_size) file->writeBuffer->blockSize = static_cast<uint32_t>(index_block_size);
+        if (!(file->cl = bwCreateChromList(names.data(), lengths.data(), static_cast<int64_t>(names.size()))) ||
+            bwWriteHdr(file) != 0)
+            fail("cannot write bigWig header: {}", path_);
+    } catch (...) {
+        // The destructor does not run for a constructor that throws.
+        if (file_) bwClose(static_cast<bigWigFile_t *>(file_));
         unlink(temp_path_.c_str());
-        fail("cannot open output file: {}", path_);
+        unregister_temporary(temp_slot_);
+        throw;
     }
-    file_ = file;
-    std::vector<const char *> names;
-    std::vector<uint32_t> lengths;
-    for (auto &c : chromosomes_) {
-        names.push_back(c.name.c_str());
-        lengths.push_back(c.length);
-    }
-    if (bwCreateHdr(file, zoom_levels) != 0) fail("cannot write bigWig header: {}", path_);
-    // Before bwWriteHdr, which sizes the zoom buffers from bufSize; the header records it for readers.
-    if (items_per_block) file->hdr->bufSize = static_cast<uint32_t>(24 + 12 * items_per_block);
-    if (index_block_size) file->writeBuffer->blockSize = static_cast<uint32_t>(index_block_size);
-    if (!(file->cl = bwCreateChromList(names.data(), lengths.data(), static_cast<int64_t>(names.size()))) ||
-        bwWriteHdr(file) != 0)
-        fail("cannot write bigWig header: {}", path_);
 }
 
 BigWigWriter::~BigWigWriter() {
     if (closed_) return;
     if (file_) bwClose(static_cast<bigWigFile_t *>(file_));
     unlink(temp_path_.c_str());
+    unregister_temporary(temp_slot_);
 }
 
 void BigWigWriter::add(const std::string &chrom, const std::vector<uint32_t> &starts,
@@ -386,6 +415,7 @@ void BigWigWriter::close() {
         check_structure(temp_path_);
     } catch (const Error &) {
         unlink(temp_path_.c_str());
+        unregister_temporary(temp_slot_);
         fail("cannot write bigWig (disk full?): {}", path_);
     }
     mode_t mask = umask(0);
@@ -394,8 +424,10 @@ void BigWigWriter::close() {
     if (std::rename(temp_path_.c_str(), path_.c_str()) != 0) {
         int err = errno;
         unlink(temp_path_.c_str());
+        unregister_temporary(temp_slot_);
         fail("cannot move output into place: {}: {}", path_, std::strerror(err));
     }
+    unregister_temporary(temp_slot_);
 }
 
 } // namespace causeway::epigenome

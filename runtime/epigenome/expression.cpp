@@ -58,8 +58,8 @@ long ExpressionTable::find(const std::string &gene_id) const {
     if (it == unversioned_.end()) return -1;
     if (it->second == -2) {
         std::string rows;
-        for (size_t r = 0; r < gene_ids_.size(); ++r)
-            if (unversioned_gene_id(gene_ids_[r]) == bare) rows += (rows.empty() ? "" : ", ") + gene_ids_[r];
+        for (const std::string &id : gene_ids_)
+            if (unversioned_gene_id(id) == bare) rows += (rows.empty() ? "" : ", ") + id;
         fail("gene '{}' matches several versions in the expression table ({}): {}", gene_id, rows, path_);
     }
     return it->second;

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "causeway/atomic_output.h"
 #include "causeway/dataset.h"
@@ -53,8 +54,14 @@ double quantile(std::vector<double> &sorted, double q) {
 // File names from gene ids: anything but [A-Za-z0-9._-] becomes '_'.
 } // namespace
 
-std::vector<int64_t> select_genes(const Dataset &data, const std::string &spec) {
+int64_t find_gene(const Dataset &data, const std::string &id) {
     const auto &table = data.gene_table();
+    for (int64_t g = 0; g < data.genes(); ++g)
+        if (table[g].gene_id == id || strip_version(table[g].gene_id) == strip_version(id)) return g;
+    return -1;
+}
+
+std::vector<int64_t> select_genes(const Dataset &data, const std::string &spec) {
     std::vector<int64_t> rows;
     if (spec == "all") {
         for (int64_t g = 0; g < data.genes(); ++g) rows.push_back(g);
@@ -76,9 +83,7 @@ std::vector<int64_t> select_genes(const Dataset &data, const std::string &spec) 
     }
     if (ids.empty()) fail("--genes: no gene named: {}", spec.empty() ? "''" : spec);
     for (const std::string &id : ids) {
-        int64_t found = -1;
-        for (int64_t g = 0; g < data.genes() && found < 0; ++g)
-            if (table[g].gene_id == id || strip_version(table[g].gene_id) == strip_version(id)) found = g;
+        const int64_t found = find_gene(data, id);
         if (found < 0) fail("--genes: {} is not a gene of the dataset: {}", id, gene_table_path(data.path()));
         rows.push_back(found);
     }
@@ -197,6 +202,66 @@ EpigenesisResult run_epigenesis(PecnnNetwork &network, const Dataset &data, cons
     return r;
 }
 
+std::vector<RuleRecovery> read_planted_rules(const std::string &truth_path) {
+    std::ifstream in(truth_path);
+    if (!in) fail("--truth: cannot read {}: {}", truth_path, std::strerror(errno));
+    nlohmann::json truth;
+    try {
+        truth = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception &e) {
+        fail("--truth: not JSON: {}: {}", truth_path, e.what());
+    }
+    if (!truth.contains("marks") || !truth["marks"].is_array())
+        fail("--truth: no 'marks' array of planted rules: {}", truth_path);
+    std::vector<RuleRecovery> rules;
+    for (const auto &rule : truth["marks"]) {
+        RuleRecovery r;
+        try {
+            r.mark = rule.at("mark").get<std::string>();
+            r.effect = rule.at("effect").get<std::string>();
+            r.region_begin = rule.at("region_bp").at(0).get<int>();
+            r.region_end = rule.at("region_bp").at(1).get<int>();
+        } catch (const nlohmann::json::exception &e) {
+            fail("--truth: a rule lacks mark, effect or region_bp: {}: {}", truth_path, e.what());
+        }
+        if (r.effect != "raises" && r.effect != "lowers")
+            fail("--truth: effect '{}' of {} is neither raises nor lowers: {}", r.effect, r.mark, truth_path);
+        rules.push_back(r);
+    }
+    return rules;
+}
+
+std::vector<RuleRecovery> score_planted_rules(const std::vector<RuleRecovery> &planted,
+                                              const std::vector<std::string> &marks,
+                                              const std::vector<int> &positions, int peak_bp,
+                                              const std::vector<std::vector<double>> &mean) {
+    std::vector<RuleRecovery> rules;
+    for (RuleRecovery r : planted) {
+        const auto m = std::find(marks.begin(), marks.end(), r.mark);
+        if (m == marks.end()) continue; // a mark this run did not perturb
+        const std::vector<double> &values = mean[m - marks.begin()];
+        const double sign = r.effect == "raises" ? 1 : -1;
+        double right = 0, other = 0;
+        for (size_t k = 0; k < positions.size(); ++k) {
+            const double v = values[k];
+            if (std::abs(v) > std::abs(r.change) || k == 0) {
+                r.change = v;
+                r.position = positions[k];
+            }
+            const bool inside = positions[k] < r.region_end && positions[k] + peak_bp > r.region_begin;
+            if (inside && sign * v > 0)
+                right = std::max(right, std::abs(v));
+            else
+                other = std::max(other, std::abs(v));
+        }
+        r.sign_ok = sign * r.change > 0;
+        r.place_ok = r.position < r.region_end && r.position + peak_bp > r.region_begin;
+        r.margin = other > 0 ? right / other : (right > 0 ? INFINITY : 0);
+        rules.push_back(r);
+    }
+    return rules;
+}
+
 EpigenesisSummary epigenesis(const EpigenesisOptions &o) {
     if (o.batch < 1) fail("--batch must be at least 1, not {}", o.batch);
     if (o.heatmaps < 0) fail("--heatmaps must be 0 or more, not {}", o.heatmaps);
@@ -234,6 +299,8 @@ EpigenesisSummary epigenesis(const EpigenesisOptions &o) {
         fail("--peak-bp {} is longer than the window ({} bins of {} bp): {}", o.peak_bp, data.bins(), bin,
              o.dataset);
     const std::vector<int64_t> genes = select_genes(data, o.genes);
+    const std::vector<RuleRecovery> planted =
+        o.truth.empty() ? std::vector<RuleRecovery>{} : read_planted_rules(o.truth);
 
     PecnnNetwork network(model);
     const auto t0 = std::chrono::steady_clock::now();
@@ -269,6 +336,7 @@ EpigenesisSummary epigenesis(const EpigenesisOptions &o) {
     chart.band_label = "line: mean; band: 25th-75th percentile; dashed: TSS";
     chart.xlabel = "peak centre (kb from TSS)";
     chart.ylabel = "#gD predicted log1p(TPM)";
+    std::vector<std::vector<double>> means(nm, std::vector<double>(P));
     {
         AtomicOutput out(dir + "aggregate.tsv");
         out.print("mark\tposition\tmean\tsd\tq25\tmedian\tq75\tn\n");
@@ -284,6 +352,7 @@ EpigenesisSummary epigenesis(const EpigenesisOptions &o) {
                 double sum = 0, squares = 0;
                 for (double v : values) sum += v;
                 const double mean = sum / values.size();
+                means[m][k] = mean;
                 for (double v : values) squares += (v - mean) * (v - mean);
                 const double sd = values.size() > 1 ? std::sqrt(squares / (values.size() - 1)) : 0.0;
                 std::sort(values.begin(), values.end());
@@ -301,6 +370,20 @@ EpigenesisSummary epigenesis(const EpigenesisOptions &o) {
         out.commit();
     }
     plot_band_chart(chart, dir + "aggregate");
+    if (!o.truth.empty()) {
+        std::vector<std::string> perturbed;
+        for (int m : plan.marks) perturbed.push_back(marks[m]);
+        summary.rules = score_planted_rules(planted, perturbed, r.positions, o.peak_bp, means);
+        AtomicOutput out(dir + "rules.tsv");
+        out.print("mark\teffect\tregion_begin\tregion_end\tposition\tchange\tsign_ok\tplace_ok\tmargin\t"
+                  "recovered\n");
+        for (const RuleRecovery &rule : summary.rules)
+            out.print("{}\t{}\t{}\t{}\t{}\t{:.6g}\t{}\t{}\t{:.4g}\t{}\n", rule.mark, rule.effect,
+                      rule.region_begin, rule.region_end, rule.position, rule.change,
+                      rule.sign_ok ? "yes" : "no", rule.place_ok ? "yes" : "no", rule.margin,
+                      rule.sign_ok && rule.place_ok ? "yes" : "no");
+        out.commit();
+    }
     const size_t figures = std::min<size_t>(genes.size(), static_cast<size_t>(o.heatmaps));
     if (figures > 0) study::make_output_folder(dir + "heatmaps");
     for (size_t g = 0; g < figures; ++g) {

@@ -7,7 +7,9 @@
 #include <cmath>
 #include <cstring>
 #include <sys/stat.h>
+#include <unordered_map>
 
+#include <HalideRuntime.h>
 #include <fmt/format.h>
 
 #include "causeway/atomic_output.h"
@@ -18,6 +20,7 @@
 #include "causeway/progress.h"
 #include "causeway/study/epigenesis.h"
 #include "causeway/study/plot.h"
+#include "causeway/tsv.h"
 
 namespace causeway {
 
@@ -31,6 +34,49 @@ bool within_five_percent(double achieved_log1p, double desired_log1p) {
 }
 
 } // namespace
+
+TargetTable read_target_table(const Dataset &data, const std::string &path) {
+    TsvReader in(path);
+    const auto &header = in.header();
+    if (header.size() < 3 || header[0] != "gene" || header[1] != "cell_type" ||
+        (header[2] != "log1p_tpm" && header[2] != "fold"))
+        fail("--targets: the header must be 'gene<TAB>cell_type<TAB>log1p_tpm' or "
+             "'gene<TAB>cell_type<TAB>fold': {}:1",
+             path);
+    TargetTable table;
+    table.scale = header[2] == "fold" ? TargetTable::Scale::Fold : TargetTable::Scale::Log1pTpm;
+    const auto &cells = data.cell_types();
+    std::unordered_map<std::string, int64_t> row_of_id;
+    std::unordered_map<int64_t, int64_t> index_of_row;
+    while (in.next()) {
+        const std::string id(in.field(0)), cell(in.field(1));
+        auto known = row_of_id.find(id);
+        if (known == row_of_id.end()) known = row_of_id.emplace(id, find_gene(data, id)).first;
+        if (known->second < 0)
+            fail("--targets: gene '{}' is not a gene of the dataset ({}): {}", id,
+                 gene_table_path(data.path()), in.where());
+        const auto c = std::find(cells.begin(), cells.end(), cell);
+        if (c == cells.end())
+            fail("--targets: cell type '{}' is not one of the dataset's {}: {}", cell, join_list(cells),
+                 in.where());
+        const double value = in.number(2);
+        if (!std::isfinite(value) || value < 0 || (table.scale == TargetTable::Scale::Fold && value == 0))
+            fail("--targets: the {} must be {}: {}", header[2],
+                 table.scale == TargetTable::Scale::Fold ? "positive" : "0 or more (log1p of a TPM)",
+                 in.where(2));
+        auto index = index_of_row.find(known->second);
+        if (index == index_of_row.end()) {
+            index = index_of_row.emplace(known->second, static_cast<int64_t>(table.genes.size())).first;
+            table.genes.push_back(known->second);
+            table.values.emplace_back(cells.size(), std::nan(""));
+        }
+        double &slot = table.values[index->second][c - cells.begin()];
+        if (!std::isnan(slot)) fail("--targets: a second target for {} in {}: {}", id, cell, in.where());
+        slot = value;
+    }
+    if (table.genes.empty()) fail("--targets: no target in the file: {}", path);
+    return table;
+}
 
 std::pair<double, double> smooth_objective(PecnnNetwork &network, const float *w, const float *w0,
                                            const float *targets, int64_t genes, int cells, size_t block,
@@ -64,43 +110,95 @@ InputOptimizerState::InputOptimizerState(const InputOptimizerSettings &settings,
     : s_(settings), size_(size), m_(settings.method == InputOptimizer::Adam ? size : 0),
       v_(settings.method == InputOptimizer::Adam ? size : 0) {}
 
-void InputOptimizerState::step(float *w, const float *w0, const float *grad) {
-    ++t_;
-    const double c1 = 1 - std::pow(s_.beta1, static_cast<double>(t_)),
-                 c2 = 1 - std::pow(s_.beta2, static_cast<double>(t_));
-    auto prox = [&](size_t i, double x, double step) {
-        // The L1 pull toward W0 (soft threshold by l1 x the element's step), then W >= 0: in one
-        // dimension, projecting the soft-thresholded value is the prox of their sum.
-        double d = x - w0[i];
-        const double tau = s_.l1 * step;
-        d = d > tau ? d - tau : (d < -tau ? d + tau : 0.0);
-        w[i] = static_cast<float>(std::max(0.0, w0[i] + d));
-    };
-    if (s_.method == InputOptimizer::Adam) {
-        for (size_t i = 0; i < size_; ++i) {
-            m_[i] = static_cast<float>(s_.beta1 * m_[i] + (1 - s_.beta1) * grad[i]);
-            v_[i] = static_cast<float>(s_.beta2 * v_[i] + (1 - s_.beta2) * double(grad[i]) * grad[i]);
-            // The element's effective step: the update is step x bias-corrected m.
-            const double step = s_.lr / (std::sqrt(v_[i] / c2) + s_.eps);
-            prox(i, w[i] - step * (m_[i] / c1), step);
+namespace {
+
+// One step over elements [begin, end): Adam (or plain descent), the L1 prox toward W0, W >= 0, and the
+// support (elements outside it stay at W0).
+struct StepTask {
+    const InputOptimizerSettings *s;
+    float *w, *m, *v;
+    const float *w0, *grad;
+    const uint8_t *support;
+    double c1, c2;
+    size_t size;
+
+    void run(size_t begin, size_t end) const {
+        auto prox = [&](size_t i, double x, double step) {
+            // The L1 pull toward W0 (soft threshold by l1 x the element's step), then W >= 0: in one
+            // dimension, projecting the soft-thresholded value is the prox of their sum.
+            double d = x - w0[i];
+            const double tau = s->l1 * step;
+            d = d > tau ? d - tau : (d < -tau ? d + tau : 0.0);
+            w[i] = static_cast<float>(std::max(0.0, w0[i] + d));
+        };
+        for (size_t i = begin; i < end; ++i) {
+            if (support && !support[i]) {
+                w[i] = w0[i];
+                continue;
+            }
+            if (s->method == InputOptimizer::Adam) {
+                m[i] = static_cast<float>(s->beta1 * m[i] + (1 - s->beta1) * grad[i]);
+                v[i] = static_cast<float>(s->beta2 * v[i] + (1 - s->beta2) * double(grad[i]) * grad[i]);
+                // The element's effective step: the update is step x bias-corrected m.
+                const double step = s->lr / (std::sqrt(v[i] / c2) + s->eps);
+                prox(i, w[i] - step * (m[i] / c1), step);
+            } else {
+                prox(i, w[i] - s->lr * grad[i], s->lr);
+            }
         }
-    } else {
-        for (size_t i = 0; i < size_; ++i) prox(i, w[i] - s_.lr * grad[i], s_.lr);
     }
+};
+
+// Elements per task of the parallel loop: large enough to amortise a task, small enough to balance.
+constexpr size_t kStepChunk = 16384;
+
+int run_step_chunk(void *, int chunk, uint8_t *closure) {
+    const StepTask &task = *reinterpret_cast<const StepTask *>(closure);
+    const size_t begin = static_cast<size_t>(chunk) * kStepChunk;
+    task.run(begin, std::min(task.size, begin + kStepChunk));
+    return 0;
+}
+
+} // namespace
+
+void InputOptimizerState::step(float *w, const float *w0, const float *grad, const uint8_t *support) {
+    ++t_;
+    StepTask task{&s_,
+                  w,
+                  m_.data(),
+                  v_.data(),
+                  w0,
+                  grad,
+                  support,
+                  1 - std::pow(s_.beta1, static_cast<double>(t_)),
+                  1 - std::pow(s_.beta2, static_cast<double>(t_)),
+                  size_};
+    // Element-wise, so any split gives the same bytes; Halide's thread pool (--threads) runs the chunks.
+    const int chunks = static_cast<int>((size_ + kStepChunk - 1) / kStepChunk);
+    if (chunks <= 1)
+        task.run(0, size_);
+    else
+        halide_do_par_for(nullptr, run_step_chunk, 0, chunks, reinterpret_cast<uint8_t *>(&task));
 }
 
 OptimizeResult optimize_inputs(PecnnNetwork &network, const float *w0, const float *targets, int64_t genes,
                                int cells, int marks, int bins, const InputOptimizerSettings &settings,
                                int batch) {
+    using Clock = std::chrono::steady_clock;
     const size_t block = static_cast<size_t>(cells) * marks * bins;
     OptimizeResult r;
     r.w.assign(w0, w0 + genes * block);
     r.achieved.resize(static_cast<size_t>(genes) * cells);
-    std::vector<double> squares(settings.steps + 1, 0.0);
+    // The phases: the L1 phase (or the only one), then with `sparse` the refit on its support.
+    InputOptimizerSettings refit = settings;
+    refit.l1 = 0;
+    const int total_steps = settings.steps + (settings.sparse ? settings.refit_steps : 0);
+    std::vector<double> squares(total_steps + 1, 0.0);
     int64_t known = 0;
     for (int64_t i = 0; i < genes * cells; ++i) known += !std::isnan(targets[i]);
     std::vector<float> grad;
-    Progress progress("optimize", genes * settings.steps);
+    std::vector<uint8_t> support;
+    Progress progress("optimize", genes * total_steps);
     for (int64_t first = 0; first < genes; first += batch) {
         const int64_t count = std::min<int64_t>(batch, genes - first);
         const size_t size = static_cast<size_t>(count) * block;
@@ -108,18 +206,42 @@ OptimizeResult optimize_inputs(PecnnNetwork &network, const float *w0, const flo
         const float *start = w0 + first * block, *y = targets + first * cells;
         float *achieved = r.achieved.data() + first * cells;
         grad.resize(size);
-        InputOptimizerState state(settings, size);
-        for (int s = 0; s < settings.steps; ++s) {
-            squares[s] += smooth_objective(network, w, start, y, count, cells, block, settings.l2,
-                                           grad.data(), achieved)
-                              .second;
-            state.step(w, start, grad.data());
-            progress.update(first * settings.steps + (s + 1) * count);
+        int done = 0;
+        auto run_phase = [&](const InputOptimizerSettings &phase, int steps, const uint8_t *mask) {
+            InputOptimizerState state(phase, size);
+            for (int s = 0; s < steps; ++s, ++done) {
+                const auto t0 = Clock::now();
+                squares[done] += smooth_objective(network, w, start, y, count, cells, block, phase.l2,
+                                                  grad.data(), achieved)
+                                     .second;
+                const auto t1 = Clock::now();
+                state.step(w, start, grad.data(), mask);
+                r.pass_seconds += std::chrono::duration<double>(t1 - t0).count();
+                r.update_seconds += std::chrono::duration<double>(Clock::now() - t1).count();
+                progress.update(first * total_steps + (done + 1) * count);
+            }
+        };
+        run_phase(settings, settings.steps, nullptr);
+        if (settings.sparse) {
+            // The support: every (mark, bin) the L1 phase moved off W0 in some cell type (its prox leaves the
+            // rest exactly at W0), open in every cell type: the refit may then also hold the cell types that
+            // the edit reaches through the invariant pooling, at no extra (mark, bin) entries.
+            support.assign(size, 0);
+            const size_t track = static_cast<size_t>(marks) * bins;
+            for (int64_t g = 0; g < count; ++g)
+                for (size_t j = 0; j < track; ++j) {
+                    uint8_t moved = 0;
+                    for (int c = 0; c < cells; ++c) {
+                        const size_t i = g * block + c * track + j;
+                        moved |= w[i] != start[i];
+                    }
+                    for (int c = 0; c < cells; ++c) support[g * block + c * track + j] = moved;
+                }
+            run_phase(refit, settings.refit_steps, support.data());
         }
         network.forward(w, count, cells, achieved);
         for (int64_t i = 0; i < count * cells; ++i)
-            if (!std::isnan(y[i]))
-                squares[settings.steps] += (achieved[i] - y[i]) * double(achieved[i] - y[i]);
+            if (!std::isnan(y[i])) squares[total_steps] += (achieved[i] - y[i]) * double(achieved[i] - y[i]);
     }
     progress.finish();
     for (double v : squares) r.mse.push_back(known ? v / known : 0.0);
@@ -136,6 +258,10 @@ OptimizeSummary optimize_expression(const OptimizeOptions &o) {
         fail("--l1 and --l2 must be 0 or more ({}, {})", o.settings.l1, o.settings.l2);
     if (o.from != "predicted" && o.from != "observed")
         fail("--from must be predicted or observed, not {}", o.from);
+    if (o.settings.sparse && !(o.settings.l1 > 0))
+        fail("--sparse needs --l1 above 0: its L1 phase chooses the entries to edit");
+    if (o.settings.sparse && o.settings.refit_steps < 1)
+        fail("--refit-steps must be at least 1, not {}", o.settings.refit_steps);
     InputOptimizerSettings settings = o.settings;
     if (o.method == "adam")
         settings.method = InputOptimizer::Adam;
@@ -146,9 +272,19 @@ OptimizeSummary optimize_expression(const OptimizeOptions &o) {
     PecnnModel model = pecnn_load(o.model);
     Dataset data(o.dataset);
     check_model_fits_dataset(model.config, data, o.model);
-    const std::vector<int64_t> genes = select_genes(data, o.genes);
-    const std::vector<int> chosen = select_names(data.cell_types(), o.cells, "--cells");
     const int C = data.cells(), M = data.marks(), L = data.bins();
+    // Per gene and dataset cell type: the desired log1p(TPM) (a fold of the start's TPM), NaN = free.
+    TargetTable wanted;
+    if (!o.targets.empty()) {
+        wanted = read_target_table(data, o.targets);
+    } else {
+        wanted.scale = TargetTable::Scale::Fold;
+        wanted.genes = select_genes(data, o.genes);
+        std::vector<double> row(C, std::nan(""));
+        for (int c : select_names(data.cell_types(), o.cells, "--cells")) row[c] = o.fold;
+        wanted.values.assign(wanted.genes.size(), row);
+    }
+    const std::vector<int64_t> &genes = wanted.genes;
     const size_t block = static_cast<size_t>(C) * M * L, G = genes.size();
 
     std::vector<float> w0(G * block), start(G * C), targets(G * C, std::nanf(""));
@@ -157,47 +293,90 @@ OptimizeSummary optimize_expression(const OptimizeOptions &o) {
     PecnnNetwork network(model);
     std::vector<float> predicted(G * C);
     network.forward(w0.data(), static_cast<int64_t>(G), C, predicted.data());
+    size_t optimised_cells = 0;
     for (size_t g = 0; g < G; ++g)
-        for (int c : chosen) {
+        for (int c = 0; c < C; ++c) {
+            const double value = wanted.values[g][c];
+            if (std::isnan(value)) continue;
+            ++optimised_cells;
             const float base = o.from == "predicted" ? predicted[g * C + c] : data.targets(genes[g])[c];
             start[g * C + c] = base;
-            // A prediction below 0 means no expression: 0 TPM, so the target is 0 too.
-            if (!std::isnan(base))
+            if (wanted.scale == TargetTable::Scale::Log1pTpm)
+                targets[g * C + c] = static_cast<float>(value);
+            else if (!std::isnan(base)) // A prediction below 0 means no expression: 0 TPM, so 0 x fold.
                 targets[g * C + c] =
-                    static_cast<float>(std::log1p(o.fold * std::max(0.0, std::expm1(double(base)))));
+                    static_cast<float>(std::log1p(value * std::max(0.0, std::expm1(double(base)))));
         }
     const auto t0 = std::chrono::steady_clock::now();
     const OptimizeResult r = optimize_inputs(network, w0.data(), targets.data(), static_cast<int64_t>(G), C,
                                              M, L, settings, o.batch);
     OptimizeSummary summary;
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    summary.pass_seconds = r.pass_seconds;
+    summary.update_seconds = r.update_seconds;
     summary.genes = static_cast<int64_t>(G);
     summary.final_mse = r.mse.back();
 
     const auto &table = data.gene_table();
     const auto &marks = data.mark_names();
     const auto &cells = data.cell_types();
+    // Edited entries: W != W0 exactly (the sparse mode's frozen entries and the L1 prox's zeros stay W0).
+    auto edited = [&](size_t g, int c, int m, int b) {
+        const size_t at = g * block + (static_cast<size_t>(c) * M + m) * L + b;
+        return r.w[at] != w0[at];
+    };
+    std::vector<int64_t> edited_per_gene(G, 0);
     study::make_output_folder(o.out_dir);
     const std::string dir = o.out_dir + "/";
     {
         AtomicOutput out(dir + "achieved.tsv");
         out.print(
-            "gene\tcell_type\tstart\tdesired\tachieved\tstart_tpm\tdesired_tpm\tachieved_tpm\twithin_5pct\n");
+            "gene\tcell_type\tstart\tdesired\tachieved\tstart_tpm\tdesired_tpm\tachieved_tpm\twithin_5pct"
+            "\tedited\n");
+        AtomicOutput per_gene(dir + "genes.tsv");
+        per_gene.print("gene\tcell_types\treached\tedited\tedited_values\tedit_l1\n");
         for (size_t g = 0; g < G; ++g) {
             bool all = true;
-            for (int c : chosen) {
+            int targeted = 0;
+            for (int c = 0; c < C; ++c) {
                 const size_t at = g * C + c;
                 if (std::isnan(targets[at])) continue;
+                ++targeted;
                 const bool ok = within_five_percent(r.achieved[at], targets[at]);
                 all = all && ok;
-                out.print("{}\t{}\t{:.6g}\t{:.6g}\t{:.6g}\t{:.6g}\t{:.6g}\t{:.6g}\t{}\n",
+                int64_t count = 0;
+                for (int m = 0; m < M; ++m)
+                    for (int b = 0; b < L; ++b) count += edited(g, c, m, b);
+                out.print("{}\t{}\t{:.6g}\t{:.6g}\t{:.6g}\t{:.6g}\t{:.6g}\t{:.6g}\t{}\t{}\n",
                           table[genes[g]].gene_id, cells[c], start[at], targets[at], r.achieved[at],
                           std::expm1(double(start[at])), std::expm1(double(targets[at])),
-                          std::expm1(double(r.achieved[at])), ok ? "yes" : "no");
+                          std::expm1(double(r.achieved[at])), ok ? "yes" : "no", count);
             }
-            summary.within += all;
+            summary.within += all && targeted > 0;
+            // The (mark, bin) entries edited in any cell type, and every edited value.
+            int64_t values = 0;
+            double l1 = 0;
+            for (int m = 0; m < M; ++m)
+                for (int b = 0; b < L; ++b) {
+                    bool any = false;
+                    for (int c = 0; c < C; ++c) {
+                        const size_t at = g * block + (static_cast<size_t>(c) * M + m) * L + b;
+                        any = any || edited(g, c, m, b);
+                        values += edited(g, c, m, b);
+                        l1 += std::abs(double(r.w[at]) - w0[at]);
+                    }
+                    edited_per_gene[g] += any;
+                }
+            per_gene.print("{}\t{}\t{}\t{}\t{}\t{:.6g}\n", table[genes[g]].gene_id, targeted,
+                           targeted > 0 && all ? "yes" : "no", edited_per_gene[g], values, l1);
         }
         out.commit();
+        per_gene.commit();
+    }
+    if (G > 0) {
+        std::vector<int64_t> sorted = edited_per_gene;
+        std::sort(sorted.begin(), sorted.end());
+        summary.median_edited = G % 2 ? double(sorted[G / 2]) : (sorted[G / 2 - 1] + sorted[G / 2]) / 2.0;
     }
     {
         AtomicOutput out(dir + "edits.tsv");
@@ -248,8 +427,11 @@ OptimizeSummary optimize_expression(const OptimizeOptions &o) {
         }
         return map;
     };
-    const std::string goal = fmt::format("{:g}-fold {} expression in {} cell type{}", o.fold, o.from,
-                                         chosen.size(), chosen.size() == 1 ? "" : "s");
+    const std::string goal =
+        !o.targets.empty()
+            ? fmt::format("the targets of {} ({} gene x cell type pairs)", o.targets, optimised_cells)
+            : fmt::format("{:g}-fold {} expression in {} cell type{}", o.fold, o.from,
+                          optimised_cells / std::max<size_t>(G, 1), optimised_cells == G ? "" : "s");
     plot_heatmap(
         edit_map(
             fmt::format("W - W0 after optimising {} genes to {} (mean over genes and cell types)", G, goal),

@@ -96,7 +96,8 @@ void check_against_direct(bool rc, int samples) {
         for (int t = 0; t < 2; ++t) {
             const double beta = sum[t] / passes;
             const double se = std::sqrt(std::max(0.0, sum_squares[t] / passes - beta * beta));
-            EXPECT_NEAR(effects.beta[m * 2 + t], beta, 1e-7) << "mutation " << m << " task " << t;
+            // float32 throughout; the incremental evaluation sums in another order than a full pass.
+            EXPECT_NEAR(effects.beta[m * 2 + t], beta, 1e-6) << "mutation " << m << " task " << t;
             EXPECT_NEAR(effects.se[m * 2 + t], se, 1e-6) << "mutation " << m << " task " << t;
             largest_se = std::max(largest_se, effects.se[m * 2 + t]);
         }

@@ -177,6 +177,19 @@ epigenesis)
     done
     contains "$dir/heatmaps/SIMG000001.7.svg" "<svg"
     [ ! -e "$dir/heatmaps/SIMG000002.1.png" ] || fail "--heatmaps 1 drew a second gene"
+    [ ! -e "$dir/rules.tsv" ] || fail "rules.tsv without --truth"
+    # --truth scores the aggregate against the planted rules: one row per rule of a perturbed mark.
+    run 0 "$causeway" epigenesis --model "$model" --dataset "$data" --genes SIMG000001 --marks H3K4me3,H3K4me1 \
+        --truth "$root/data/default.truth.json" --out "$work/truth" --heatmaps 0
+    contains "$work/truth/rules.tsv" "mark	effect	region_begin	region_end	position	change	sign_ok	place_ok	margin	recovered"
+    [ "$(cut -f1-4 "$work/truth/rules.tsv" | sed 1d | tr '\n' ' ')" = "H3K4me3	raises	-1500	2300 H3K4me1	lowers	-3000	3000 " ] ||
+        fail "rules.tsv: $(cat "$work/truth/rules.tsv")"
+    contains "$work/err" "planted rules recovered (margins: H3K4me3 "
+    printf '{"marks": [{"mark": "H3K4me3", "effect": "sideways", "region_bp": [0, 1]}]}' >"$work/bad_truth.json"
+    run 1 "$causeway" epigenesis --model "$model" --dataset "$data" --genes SIMG000001 --truth "$work/bad_truth.json" --out "$work/bad"
+    contains "$work/err" "effect 'sideways' of H3K4me3 is neither raises nor lowers: $work/bad_truth.json"
+    run 1 "$causeway" epigenesis --model "$model" --dataset "$data" --genes SIMG000001 --truth "$work/none.json" --out "$work/bad"
+    contains "$work/err" "--truth: cannot read $work/none.json"
     # One cell type, one mark, the raw peak: only that cell type's rows.
     run 0 "$causeway" epigenesis --model "$model" --dataset "$data" --genes SIMG000001 --marks H3K4me3 \
         --cells blood_2 --scope one-cell --peak-value raw20 --background gene-min --out "$work/one" --heatmaps 0
@@ -217,6 +230,44 @@ optimize)
     run 0 "$causeway" optimize --model "$model" --dataset "$data" --genes SIMG000001,SIMG000003 --cells blood_1,somatic_2 \
         --steps 20 --out "$work/opt2" --heatmaps 0 --threads 1
     cmp "$dir/edits.tsv" "$work/opt2/edits.tsv" || fail "optimize is not deterministic"
+    contains "$dir/genes.tsv" "gene	cell_types	reached	edited	edited_values	edit_l1"
+    [ "$(wc -l <"$dir/genes.tsv")" -eq 3 ] || fail "genes.tsv: $(cat "$dir/genes.tsv")"
+    # Without a penalty Adam edits every (mark, bin) entry; the other cell types' marks move too (they reach
+    # the optimised ones through the invariant pooling). The counts against edits.tsv's non-zero values.
+    [ "$(field "$dir/genes.tsv" SIMG000001.7 edited)" -eq 1200 ] || fail "edited entries: $(cat "$dir/genes.tsv")"
+    nonzero=$(awk -F'\t' '$1 == "SIMG000001.7" { for (i = 5; i <= NF; i++) n += $i != 0 } END { print n }' "$dir/edits.tsv")
+    [ "$(field "$dir/genes.tsv" SIMG000001.7 edited_values)" -eq "$nonzero" ] || fail "edited values: $(cat "$dir/genes.tsv") vs $nonzero"
+    blood=$(awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "blood_1") c = i; next }
+        $1 == "SIMG000001.7" { n += $c != 0 } END { print n }' "$dir/edits.tsv")
+    [ "$(awk -F'\t' '$1 == "SIMG000001.7" && $2 == "blood_1" { print $10 }' "$dir/achieved.tsv")" -eq "$blood" ] ||
+        fail "achieved.tsv edited: $(cat "$dir/achieved.tsv") vs $blood"
+    # --sparse: the L1 phase's support, then the refit; fewer entries edited, loss over both phases.
+    run 0 "$causeway" optimize --model "$model" --dataset "$data" --genes SIMG000001,SIMG000003 --cells blood_1,somatic_2 \
+        --steps 20 --refit-steps 30 --sparse --out "$work/sparse" --heatmaps 0
+    [ "$(wc -l <"$work/sparse/loss.tsv")" -eq 52 ] || fail "sparse loss.tsv: $(wc -l <"$work/sparse/loss.tsv") lines"
+    awk -F'\t' 'NR > 1 && $4 >= 1200 { exit 1 }' "$work/sparse/genes.tsv" || fail "--sparse edited everything: $(cat "$work/sparse/genes.tsv")"
+    contains "$work/err" "(mark, bin) entries edited per gene"
+    run 1 "$causeway" optimize --model "$model" --dataset "$data" --sparse --l1 0 --out "$work/bad"
+    contains "$work/err" "--sparse needs --l1 above 0"
+    # --targets: per gene and cell type, in the file's gene order; unlisted cell types stay free.
+    printf 'gene\tcell_type\tlog1p_tpm\nSIMG000003\tblood_2\t4.5\nSIMG000001.7\tpluripotent_1\t0.5\nSIMG000003\tsomatic_1\t1\n' >"$work/targets.tsv"
+    run 0 "$causeway" optimize --model "$model" --dataset "$data" --targets "$work/targets.tsv" --steps 20 --out "$work/targets" --heatmaps 0
+    [ "$(cut -f1,2,4 "$work/targets/achieved.tsv" | sed 1d | tr '\n' ' ')" = "SIMG000003.4	somatic_1	1 SIMG000003.4	blood_2	4.5 SIMG000001.7	pluripotent_1	0.5 " ] ||
+        fail "--targets achieved.tsv: $(cat "$work/targets/achieved.tsv")"
+    printf 'gene\tcell_type\tfold\nSIMG000003\tblood_2\t10\n' >"$work/fold.tsv"
+    run 0 "$causeway" optimize --model "$model" --dataset "$data" --targets "$work/fold.tsv" --steps 20 --out "$work/fold" --heatmaps 0
+    awk -F'\t' 'NR == 2 { d = $7 / $6; exit !(d > 9.999 && d < 10.001) }' "$work/fold/achieved.tsv" ||
+        fail "fold targets: $(cat "$work/fold/achieved.tsv")"
+    printf 'gene\tcell_type\tlog1p_tpm\nSIMG000003\tblood_2\t4.5\nNOPE7\tblood_2\t1\n' >"$work/bad_gene.tsv"
+    run 1 "$causeway" optimize --model "$model" --dataset "$data" --targets "$work/bad_gene.tsv" --out "$work/bad"
+    contains "$work/err" "causeway optimize: --targets: gene 'NOPE7' is not a gene of the dataset"
+    contains "$work/err" "$work/bad_gene.tsv:3"
+    printf 'gene\tcell_type\tlog1p_tpm\nSIMG000003\tliver\t4.5\n' >"$work/bad_cell.tsv"
+    run 1 "$causeway" optimize --model "$model" --dataset "$data" --targets "$work/bad_cell.tsv" --out "$work/bad"
+    contains "$work/err" "--targets: cell type 'liver' is not one of the dataset's"
+    contains "$work/err" "$work/bad_cell.tsv:2"
+    run 1 "$causeway" optimize --model "$model" --dataset "$data" --targets "$work/targets.tsv" --fold 10 --out "$work/bad"
+    contains "$work/err" "excludes"
     run 1 "$causeway" optimize --model "$model" --dataset "$data" --cells liver --out "$work/bad"
     contains "$work/err" "--cells: 'liver' is not one of the dataset's"
     run 1 "$causeway" optimize --model "$model" --dataset "$data" --fold 0 --out "$work/bad"
@@ -227,40 +278,77 @@ optimize)
 epigenesis_acceptance)
     # The aggregate over the shipped default data and model recovers every planted rule of truth.json: the
     # mean change of largest size has the rule's sign and lies where the rule acts (the peak overlaps the
-    # rule's region: the TSS for the promoter marks, the gene body for H3K36me3).
-    run 0 "$causeway" epigenesis --model "$root/data/default.model.safetensors" --dataset "$data" --out "$work/epi" --heatmaps 0
-    /usr/bin/python3 - "$root/data/default.truth.json" "$work/epi/aggregate.tsv" <<'PY' || fail "a planted rule was not recovered"
-import csv, json, sys
-truth = json.load(open(sys.argv[1]))
-rows = list(csv.DictReader(open(sys.argv[2]), delimiter="\t"))
-ok = True
-for rule in truth["marks"]:
-    mine = [r for r in rows if r["mark"] == rule["mark"]]
-    best = max(mine, key=lambda r: abs(float(r["mean"])))
-    pos, mean = int(best["position"]), float(best["mean"])
+    # rule's region: the TSS for the promoter marks, the gene body for H3K36me3). Checked here independently
+    # of the command's own scoring (rules.tsv, which must agree), with each rule's margin (its largest
+    # right-signed change in the region over the largest change anywhere else) and, so that a recovery is
+    # not an accident of the 600 genes drawn, the share of 200 bootstrap resamples of the genes that recover
+    # it (at least 95% for every rule).
+    run 0 "$causeway" epigenesis --model "$root/data/default.model.safetensors" --dataset "$data" --out "$work/epi" \
+        --heatmaps 0 --truth "$root/data/default.truth.json"
+    /usr/bin/python3 - "$root/data/default.truth.json" "$work/epi" <<'PY' || fail "a planted rule was not recovered"
+import csv, json, random, sys
+from collections import defaultdict
+truth, folder = json.load(open(sys.argv[1])), sys.argv[2]
+rows = list(csv.DictReader(open(folder + "/aggregate.tsv"), delimiter="\t"))
+scored = {r["mark"]: r for r in csv.DictReader(open(folder + "/rules.tsv"), delimiter="\t")}
+# Per gene, mark and position: the sum of the change over cell types, for the bootstrap.
+per_gene = defaultdict(lambda: defaultdict(float))
+for r in csv.DictReader(open(folder + "/epigenesis.tsv"), delimiter="\t"):
+    per_gene[r["gene"]][(r["mark"], int(r["position"]))] += float(r["delta"])
+genes = sorted(per_gene)
+
+def judge(rule, mean):  # mean: position -> mean change; returns (recovered, margin, best position, change)
     lo, hi = rule["region_bp"]
-    sign_ok = (mean > 0) == (rule["effect"] == "raises")
-    place_ok = pos < hi and pos + 1000 > lo
-    ok &= sign_ok and place_ok
-    print(f"{rule['mark']}: planted {rule['effect']} over [{lo}, {hi}] bp; largest mean change {mean:+.4f} at "
-          f"[{pos}, {pos + 1000}) bp: sign {'ok' if sign_ok else 'WRONG'}, place {'ok' if place_ok else 'WRONG'}")
+    sign = 1 if rule["effect"] == "raises" else -1
+    pos = max(mean, key=lambda p: abs(mean[p]))
+    inside = lambda p: p < hi and p + 1000 > lo
+    right = max([abs(v) for p, v in mean.items() if inside(p) and sign * v > 0] or [0])
+    other = max([abs(v) for p, v in mean.items() if not (inside(p) and sign * v > 0)] or [0])
+    return sign * mean[pos] > 0 and inside(pos), right / other, pos, mean[pos]
+
+rng, ok = random.Random(1), True
+draws = [[rng.randrange(len(genes)) for _ in genes] for _ in range(200)]
+for rule in truth["marks"]:
+    mark = rule["mark"]
+    mean = {int(r["position"]): float(r["mean"]) for r in rows if r["mark"] == mark}
+    recovered, margin, pos, change = judge(rule, mean)
+    positions = sorted(mean)
+    stable = 0
+    for draw in draws:
+        sums = dict.fromkeys(positions, 0.0)
+        for g in draw:
+            sums_g = per_gene[genes[g]]
+            for p in positions:
+                sums[p] += sums_g[(mark, p)]
+        stable += judge(rule, sums)[0]
+    share = stable / len(draws)
+    mine = scored.get(mark)
+    agrees = mine is not None and (mine["recovered"] == "yes") == recovered and int(mine["position"]) == pos and \
+        abs(float(mine["margin"]) - margin) <= 1e-3 * margin
+    ok &= recovered and share >= 0.95 and agrees
+    lo, hi = rule["region_bp"]
+    print(f"{mark}: planted {rule['effect']} over [{lo}, {hi}] bp; largest mean change {change:+.4f} at "
+          f"[{pos}, {pos + 1000}) bp: {'recovered' if recovered else 'NOT RECOVERED'}, margin {margin:.2f}, "
+          f"recovered in {share:.1%} of bootstrap resamples of the genes; rules.tsv {'agrees' if agrees else 'DISAGREES'}")
 sys.exit(0 if ok else 1)
 PY
-    cat "$work/out"
+    cat "$work/err"
     ;;
 optimize_acceptance)
     # 100-fold the predicted expression of every cell type for 60 genes (every tenth of the default data).
-    # Without a penalty (as the paper), >= 95% of genes reach it within 5% in TPM in every cell type. Adam
-    # then spreads small edits over every bin, so where the edits sit is checked with --l1 0.05 (20 genes):
-    # the 10 largest mean edits lie where a planted activating rule acts (H3K4me3/H3K27ac at the TSS,
-    # H3K36me3 over the gene body); that run does not reach the fold change (the L1 pull trades it off).
+    # Without a penalty (as the paper), >= 95% of genes reach it within 5% in TPM in every cell type, but Adam
+    # spreads small edits over every (mark, bin) entry. With --sparse (an L1 phase choosing the entries, then
+    # a refit on those alone; every twentieth gene) >= 95% reach the target too, the median gene edits at most
+    # a quarter of its (mark, bin) entries (measured: 22%, the largest 33%; 100% without the penalty) and none
+    # more than 40%, and the 10 largest mean edits lie where a planted activating rule acts (H3K4me3/H3K27ac
+    # at the TSS, H3K36me3 over the gene body).
     seq -f 'SIMG%06g' 1 10 600 >"$work/genes.txt"
-    head -20 "$work/genes.txt" >"$work/genes20.txt"
     run 0 "$causeway" optimize --model "$root/data/default.model.safetensors" --dataset "$data" --genes "@$work/genes.txt" \
         --out "$work/opt" --heatmaps 0
     cat "$work/err"
-    run 0 "$causeway" optimize --model "$root/data/default.model.safetensors" --dataset "$data" --genes "@$work/genes20.txt" \
-        --out "$work/opt_l1" --heatmaps 0 --l1 0.05
+    seq -f 'SIMG%06g' 1 20 600 >"$work/genes30.txt"
+    run 0 "$causeway" optimize --model "$root/data/default.model.safetensors" --dataset "$data" --genes "@$work/genes30.txt" \
+        --out "$work/opt_sparse" --heatmaps 0 --sparse
     cat "$work/err"
     check() {
         /usr/bin/python3 - "$root/data/default.truth.json" "$1" "$2" <<'PY'
@@ -274,6 +362,17 @@ if mode == "reach":
     share = sum(all(v) for v in genes.values()) / len(genes)
     print(f"genes within 5% of the TPM target in every cell type: {share:.1%} of {len(genes)}")
     sys.exit(0 if share >= 0.95 else 1)
+if mode == "sparse":
+    # Entries edited per gene, counted here from edits.tsv: a (mark, bin) with any cell type's edit non-zero.
+    edited, entries = defaultdict(int), defaultdict(int)
+    for r in csv.DictReader(open(folder + "/edits.tsv"), delimiter="\t"):
+        entries[r["gene"]] += 1
+        edited[r["gene"]] += any(float(v) != 0 for k, v in r.items() if k not in ("gene", "mark", "bin", "position"))
+    shares = sorted(edited[g] / entries[g] for g in entries)
+    reported = {r["gene"]: int(r["edited"]) for r in csv.DictReader(open(folder + "/genes.tsv"), delimiter="\t")}
+    median = shares[len(shares) // 2]
+    print(f"(mark, bin) entries edited per gene: median {median:.1%}, largest {shares[-1]:.1%} of {max(entries.values())}")
+    sys.exit(0 if median <= 0.25 and shares[-1] <= 0.40 and reported == dict(edited) else 1)
 # The mean edit per mark and bin over genes and cell types; the 10 largest against the activating rules.
 total, count = defaultdict(float), defaultdict(int)
 for r in csv.DictReader(open(folder + "/edits.tsv"), delimiter="\t"):
@@ -292,7 +391,38 @@ sys.exit(0 if inside == len(top) else 1)
 PY
     }
     check "$work/opt" reach || fail "fewer than 95% of genes reached the target within 5%"
-    check "$work/opt_l1" place || fail "the largest edits are not where an activating rule acts"
+    check "$work/opt_sparse" reach || fail "--sparse: fewer than 95% of genes reached the target within 5%"
+    check "$work/opt_sparse" sparse || fail "--sparse: the edits are not sparse"
+    check "$work/opt_sparse" place || fail "--sparse: the largest edits are not where an activating rule acts"
+    ;;
+main_job)
+    # scripts/main_job.sh end to end on a reduced world (120 genes, a small network, 3 epochs, a few genes
+    # for epigenesis and optimize): every step's command line is valid, each writes its subfolder, and the
+    # summary reads the headline numbers back. A failing step stops the job, naming it.
+    run 0 env CAUSEWAY="$causeway" THREADS=2 bash "$root/scripts/main_job.sh" --genes 120 --epochs 3 --small \
+        --epigenesis-genes 12 --optimize-genes 4 --optimize-steps 20 "$work/job"
+    cat "$work/out"
+    for f in simulate/truth.json prepare/dataset.safetensors prepare/dataset.genes.tsv train/model.safetensors \
+        evaluate/correlations.tsv evaluate/correlations.png epigenesis/aggregate.png epigenesis/rules.tsv \
+        optimize/genes.tsv optimize/edits_mean.png; do
+        [ -s "$work/job/$f" ] || fail "main job: no $f"
+    done
+    [ "$(ls "$work/job/optimize/heatmaps/"*.png | wc -l)" -eq 4 ] || fail "optimize heatmaps: $(ls "$work/job/optimize/heatmaps")"
+    [ "$(sed 1d "$work/job/epigenesis/rules.tsv" | wc -l)" -eq 6 ] || fail "rules.tsv: $(cat "$work/job/epigenesis/rules.tsv")"
+    [ "$(sed 1d "$work/job/optimize/genes.tsv" | wc -l)" -eq 4 ] || fail "optimize genes: $(cat "$work/job/optimize/genes.tsv")"
+    contains "$work/out" "evaluate:   mean held-out Pearson"
+    contains "$work/out" "epigenesis: "
+    contains "$work/out" "of 6 planted rules recovered in sign and place"
+    contains "$work/out" "optimize:   100-fold reached within 5% in every cell type for "
+    contains "$work/out" "of 4 genes"
+    contains "$work/err" "== [6/6] optimize"
+    # The same world from the same seed: the dataset is the same bytes.
+    run 0 "$causeway" simulate-epigenome --out "$work/sim" --genes 120 --cells 12 --seed 1
+    cmp -s "$work/sim/tpm.tsv" "$work/job/simulate/tpm.tsv" || fail "main job's world differs from simulate-epigenome's"
+    run 1 env CAUSEWAY="$causeway" bash "$root/scripts/main_job.sh" --genes 0 "$work/job2"
+    contains "$work/err" "main_job: FAILED at step 1 (simulate-epigenome)"
+    run 1 env CAUSEWAY="$work/none" bash "$root/scripts/main_job.sh" "$work/job3"
+    contains "$work/err" "no causeway binary at $work/none"
     ;;
 *)
     fail "unknown case"

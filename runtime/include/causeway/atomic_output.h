@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <string>
+#include <system_error>
 
 #include <fmt/format.h>
 
@@ -22,7 +23,12 @@ public:
     bool is_stdout() const { return path_ == "-"; }
 
     template <typename... Args> void print(fmt::format_string<Args...> format, Args &&...args) {
-        fmt::print(file_, format, std::forward<Args>(args)...);
+        try {
+            fmt::print(file_, format, std::forward<Args>(args)...);
+        } catch (const std::system_error &e) {
+            // fmt's own message names no file ("cannot write to file: File too large").
+            write_failed(e.code().value());
+        }
     }
     void write(const void *data, size_t bytes);
 
@@ -30,10 +36,31 @@ public:
     void commit();
 
 private:
+    [[noreturn]] void write_failed(int error) const;
     std::string path_;
     std::string temp_path_;
     std::FILE *file_ = nullptr;
     bool committed_ = false;
+    int temp_slot_ = -1; // in the registry below
 };
+
+// Cleanup on fatal signals. Temporary outputs register here while they exist; install_signal_cleanup()
+// (called by the CLI's main) makes SIGINT, SIGTERM and SIGHUP remove every registered temporary before the
+// process dies of the signal, so an interrupted run leaves the previous outputs (a checkpoint) intact and
+// no temporary files behind. All of it is async-signal-safe: fixed slots, no allocation in the handler.
+
+// Registers a path to remove on a fatal signal; returns a slot for unregister_temporary (-1 when the
+// registry is full: the path is then only removed by its owner, as before).
+int register_temporary(const std::string &path);
+void unregister_temporary(int slot);
+
+// Memory-mapped inputs register their ranges: a SIGBUS inside one (the file was truncated on disk while in
+// use) is reported as "<path> changed on disk while in use" with exit status 1 instead of a crash.
+int register_mapping(const void *begin, size_t bytes, const std::string &path);
+void unregister_mapping(int slot);
+
+// Installs the handlers (idempotent). Also ignores SIGXFSZ, so that a file-size limit (ulimit -f) turns
+// into a write error naming the output instead of killing the process with a partial file.
+void install_signal_cleanup();
 
 } // namespace causeway

@@ -1,6 +1,9 @@
 // safetensors (https://huggingface.co/docs/safetensors): an 8-byte little-endian header length, a JSON
 // header naming each tensor's dtype, shape and byte range, then the raw little-endian data. Reads are
-// memory-mapped and validated in full before any tensor is handed out; writes are atomic.
+// validated in full before any tensor is handed out; writes are atomic. Files up to 64 MiB (models, small
+// datasets) are read into memory, so that a later change on disk cannot touch them; larger ones are
+// memory-mapped and registered (atomic_output.h), so that a truncation while mapped stops the process with
+// a message naming the file instead of a crash.
 #pragma once
 
 #include <cstdint>
@@ -38,9 +41,13 @@ public:
     const float *f32(const std::string &name, const std::vector<int64_t> &shape) const;
 
 private:
+    void parse(const uint8_t *bytes, size_t file_size);
+    void release();
     std::string path_;
-    void *map_ = nullptr;
+    void *map_ = nullptr; // large files
     size_t map_size_ = 0;
+    int map_slot_ = -1;
+    std::vector<uint8_t> contents_; // small files
     const uint8_t *data_ = nullptr;
     std::map<std::string, std::string> metadata_;
     std::vector<TensorInfo> tensors_;

@@ -11,6 +11,8 @@
 
 namespace causeway {
 
+struct SeqcnnConfig;
+
 // A FASTA file with its faidx index (.fai, and .gzi when bgzip-compressed). The index is never built
 // here: a missing one is an error naming the file (samtools faidx makes it).
 class IndexedFasta {
@@ -27,6 +29,8 @@ public:
     int64_t length(const std::string &fasta_name) const;
     // Bases [start, end) of a sequence named as in the FASTA (resolve()); the range must lie inside it.
     std::string fetch(const std::string &fasta_name, int64_t start, int64_t end) const;
+    // Bases [start, end), which may run off either end of the sequence: the part outside reads as N.
+    std::string fetch_padded(const std::string &fasta_name, int64_t start, int64_t end) const;
 
 private:
     std::string path_;
@@ -44,6 +48,11 @@ struct IsmRegion {
 // places each window of `length` bases at floor((start + end) / 2) - floor(length / 2). A malformed line,
 // an unknown chromosome or a window off the chromosome is an error naming the file and line.
 std::vector<IsmRegion> seqcnn_ism_regions(const std::string &bed_path, const IndexedFasta &fasta, int length);
+
+// Indices of the requested task names in the model's tasks (seqcnn_task_indices), an unknown name an error
+// that lists the model's tasks (the first 40) and names the model file.
+std::vector<int> seqcnn_checked_tasks(const SeqcnnConfig &config, const std::vector<std::string> &names,
+                                      const std::string &model_path);
 
 // One-hot [4, length] in A, C, G, T order (either case); N and every other letter give a zero column.
 std::vector<float> seqcnn_one_hot(const std::string &bases);

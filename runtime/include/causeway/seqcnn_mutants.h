@@ -6,8 +6,20 @@
 // for the reference and for every mutant, so the covariance between them is kept. With samples = 0,
 // dropout is off: beta = f(m) - f(r), se = 0.
 //
-// This is the naive evaluation: every mutant runs through the whole network, batched. The incremental
-// evaluation (recomputing only the windows a substitution reaches) is not implemented yet.
+// Two evaluations, equal up to rounding:
+// - incremental (the default): the reference's activations are computed once per MC sample and strand;
+//   each mutant's *change* is carried through the network, exact under the shared masks. A substitution
+//   at p changes only a window of each conv block's output (widened by the kernels, rounded out to whole
+//   pools, clipped at the sequence's ends). The first block's change is a lookup (W[:, alt, k] -
+//   W[:, ref, k] over the kernel's taps); a later block's change of pre-activation is its weights applied
+//   to the few changed input columns only (one matrix product over mutants x samples x changed columns,
+//   all taps at once, then gathered into the changed positions); activation, max-pool and dropout mask are
+//   applied on the window only (act(ref_pre + delta) - act(ref_pre)); the first dense layer changes only
+//   through the window's features (W_dense[:, window] * delta); later dense layers run in full on the
+//   batch. The reverse strand's mutant is the substitution at L-1-p with complemented bases, evaluated
+//   the same way against the reverse strand's reference activations under the same masks.
+// - naive: every mutant through the whole network (SeqcnnNetwork::forward), batched; kept for tests and
+//   as the benchmark's baseline.
 #pragma once
 
 #include <cstdint>
@@ -50,10 +62,22 @@ struct MutantBatchOptions {
     // (e.g. the variants of a VCF that fall in one window); a substitution at an N position, to the
     // reference base, or outside the window is an error.
     std::vector<Substitution> substitutions;
+    // false: every mutant through the whole network (the naive evaluation).
+    bool incremental = true;
+    // Work per chain of pipeline calls; 0 picks a default. Naive: mutants per forward call; incremental:
+    // columns (substitution x MC sample x strand) per call, at least one position's. Results do not depend
+    // on it.
+    int batch = 0;
 };
 
 // Indices of task names in the model's tasks; an unknown name is an error naming it.
 std::vector<int> seqcnn_task_indices(const SeqcnnConfig &config, const std::vector<std::string> &names);
+
+// Floating-point operations (multiply and add counted apart, unpadded channels) of `evaluations`
+// incremental (mutant, MC sample, strand) evaluations of a saturation run: the products over the changed
+// columns of every conv block after the first, the first dense layer's window and the later dense layers.
+// Compare SeqcnnNetwork::forward_flops, the full recomputation's count.
+double seqcnn_incremental_flops(const SeqcnnConfig &config, int64_t evaluations);
 
 // reference: one-hot [4, sequence_length] (A, C, G, T; a column of zeros is N).
 MutantEffects seqcnn_mutant_batch(SeqcnnNetwork &network, const float *reference,

@@ -38,6 +38,20 @@ public:
     void forward(const float *one_hot, int64_t batch, float *probabilities,
                  const SeqcnnMasks *masks = nullptr);
 
+    // The packed parameters, for evaluators that run their own pipelines over the same weights (the
+    // incremental mutant batch). Layouts as this network's pipelines take them (Halide order, innermost
+    // first; channels and units zero-padded to multiples of 32): conv weights (k, ci, co), the first dense
+    // layer (oi, i, ob) with its columns position-major ((x, co) of the last conv block, channels
+    // innermost), later dense layers (oi, i, ob); o = 32 ob + oi.
+    struct PackedLayer {
+        const float *weight = nullptr;
+        const float *bias = nullptr;
+        int inputs_padded = 0;  // ci (conv; 4 for the first block) or i (dense)
+        int outputs_padded = 0; // co or units
+    };
+    PackedLayer packed_conv(int block) const;
+    PackedLayer packed_dense(int layer) const;
+
     // Floating-point operations of one forward pass over `batch` sequences (multiply and add counted
     // apart, unpadded sizes), for reporting throughput.
     static double forward_flops(const SeqcnnConfig &config, int64_t batch);

@@ -69,11 +69,13 @@ public:
 private:
     Block &block(uint64_t offset, uint64_t size, const std::string &chrom);
     uint32_t chromosome_id(const std::string &chrom) const;
+    void release(); // the destructor's work, also for a constructor that fails
 
     std::string path_;
     void *file_ = nullptr;
     const unsigned char *map_ = nullptr; // the whole file, read only
     uint64_t map_size_ = 0;
+    int map_slot_ = -1; // a truncation while mapped is reported, not a crash (atomic_output.h)
     uint32_t uncompressed_size_ = 0; // 0: blocks are stored uncompressed
     std::vector<ChromosomeLength> chromosomes_;
     std::vector<std::pair<std::string, uint32_t>> ids_;          // chromosome names, sorted, with their ids
@@ -108,6 +110,7 @@ private:
     std::vector<ChromosomeLength> chromosomes_;
     size_t next_chromosome_ = 0;
     bool closed_ = false;
+    int temp_slot_ = -1; // removed on a fatal signal (atomic_output.h)
 };
 
 // Must precede any use of libBigWig; called by the reader and writer (thread safe, once).

@@ -15,6 +15,8 @@ class Dataset;
 // Dataset rows of --genes: "all", a comma list, or @file (one id a line; '#' comments). Ids match with or
 // without a version suffix (SIMG000001 = SIMG000001.7). Unknown ids are an error naming them.
 std::vector<int64_t> select_genes(const Dataset &data, const std::string &spec);
+// The dataset row of a gene id (with or without a version suffix), or -1.
+int64_t find_gene(const Dataset &data, const std::string &id);
 // Indices into `names` of a comma list ("" = all); unknown names are an error naming `option`.
 std::vector<int> select_names(const std::vector<std::string> &names, const std::string &spec,
                               const std::string &option);
@@ -64,16 +66,39 @@ struct EpigenesisOptions {
     int peak_bp = 1000, stride_bp = 1000;
     int batch = 8;     // genes per compiled call
     int heatmaps = 12; // per-gene figures for the first N selected genes
+    std::string truth; // simulate-epigenome's truth.json: score the aggregate against its planted rules
 };
+
+// A planted rule of truth.json against the aggregate (mean change over genes and cell types per position):
+// recovered when the change of largest size has the rule's sign and the peak overlaps the rule's region.
+// margin = the largest change of the right sign inside the region / the largest change anywhere else
+// (outside it, or of the wrong sign); recovered exactly when margin > 1.
+struct RuleRecovery {
+    std::string mark, effect;
+    int region_begin = 0, region_end = 0;
+    int position = 0;  // the largest change's peak start, bp from the TSS
+    double change = 0; // and its value
+    bool sign_ok = false, place_ok = false;
+    double margin = 0;
+};
+// The planted rules of truth.json (mark, effect, region only).
+std::vector<RuleRecovery> read_planted_rules(const std::string &truth_path);
+// Scores the rules of perturbed marks; mean[m][k]: the aggregate for marks[m] at positions[k]; peak_bp the
+// peak's length.
+std::vector<RuleRecovery> score_planted_rules(const std::vector<RuleRecovery> &planted,
+                                              const std::vector<std::string> &marks,
+                                              const std::vector<int> &positions, int peak_bp,
+                                              const std::vector<std::vector<double>> &mean);
 
 struct EpigenesisSummary {
     int64_t genes = 0, evaluations = 0;
-    double seconds = 0; // the forward passes and perturbation building
+    double seconds = 0;              // the forward passes and perturbation building
+    std::vector<RuleRecovery> rules; // with `truth`
 };
 
 // Computes, then writes into out_dir: epigenesis.tsv (gene mark cell_type position predicted delta),
-// aggregate.tsv (mark position mean sd q25 median q75 n) and aggregate.png/.svg, and
-// heatmaps/<gene>.png/.svg.
+// aggregate.tsv (mark position mean sd q25 median q75 n) and aggregate.png/.svg, heatmaps/<gene>.png/.svg,
+// and with `truth` rules.tsv (one RuleRecovery per planted rule of a perturbed mark).
 EpigenesisSummary epigenesis(const EpigenesisOptions &options);
 
 } // namespace causeway

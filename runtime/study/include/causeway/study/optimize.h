@@ -1,7 +1,10 @@
 // causeway optimize (expression optimisation, the paper's Section 2.3 and Figure 2C): gradient descent on
-// the input W from W0 so that the network's prediction reaches y_desired = log1p(fold x TPM), minimising
-// sum over cell types of (f(W) - y_desired)^2 (the paper's Eq. 1) + l2 ||W - W0||^2 + l1 |W - W0|_1, with
-// W >= 0 (the inputs are log1p of -log10 p). Many genes at once through the compiled passes.
+// the input W from W0 so that the network's prediction reaches y_desired = log1p(fold x TPM) (or a target
+// per gene and cell type from a table), minimising sum over cell types of (f(W) - y_desired)^2 (the paper's
+// Eq. 1) + l2 ||W - W0||^2 + l1 |W - W0|_1, with W >= 0 (the inputs are log1p of -log10 p). With `sparse`,
+// two phases: the L1 phase selects the (mark, bin) entries to edit, then a refit without L1 on that support
+// alone (in every cell type; every other entry frozen at W0) reaches the target. Many genes at once through
+// the compiled passes.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +13,7 @@
 
 namespace causeway {
 
+class Dataset;
 class PecnnNetwork;
 
 enum class InputOptimizer { Adam, GradientDescent };
@@ -19,6 +23,10 @@ struct InputOptimizerSettings {
     int steps = 200;
     double lr = 0.05;
     double l2 = 0, l1 = 0;
+    // Two phases: `steps` with l1 choose the support (the (mark, bin) entries edited in some cell type), then
+    // `refit_steps` without l1 on that support only, in every cell type. Off: one phase of `steps`.
+    bool sparse = false;
+    int refit_steps = 200;
     double beta1 = 0.9, beta2 = 0.999, eps = 1e-8; // Adam's
 };
 
@@ -34,8 +42,9 @@ std::pair<double, double> smooth_objective(PecnnNetwork &network, const float *w
 class InputOptimizerState {
 public:
     InputOptimizerState(const InputOptimizerSettings &settings, size_t size);
-    // One step on w (w0 the start) with gradient grad of the smooth objective.
-    void step(float *w, const float *w0, const float *grad);
+    // One step on w (w0 the start) with gradient grad of the smooth objective. Where `support` is given,
+    // only its non-zero elements move; the others stay at w0. Runs on the pipelines' thread pool.
+    void step(float *w, const float *w0, const float *grad, const uint8_t *support = nullptr);
 
 private:
     InputOptimizerSettings s_;
@@ -47,8 +56,10 @@ private:
 struct OptimizeResult {
     std::vector<float> w;        // [genes, C, M, L] the optimised inputs
     std::vector<float> achieved; // [genes, C] f(W)
-    // Per step 0..steps: the mean over optimised (gene, cell type) pairs of (f(W) - y)^2 (step 0 is W0).
+    // Per step 0..steps (+ refit_steps when sparse): the mean over optimised (gene, cell type) pairs of
+    // (f(W) - y)^2 (step 0 is W0; with sparse, step `steps` ends the L1 phase and starts the refit).
     std::vector<double> mse;
+    double pass_seconds = 0, update_seconds = 0; // the compiled passes; the host's optimiser steps
 };
 
 // Optimises genes x [C, M, L] inputs toward targets [genes, C], `batch` genes per compiled call.
@@ -56,10 +67,22 @@ OptimizeResult optimize_inputs(PecnnNetwork &network, const float *w0, const flo
                                int cells, int marks, int bins, const InputOptimizerSettings &settings,
                                int batch);
 
+// Targets per gene and cell type from a TSV with a header: `gene cell_type log1p_tpm` (the desired
+// log1p(TPM), the network's output scale) or `gene cell_type fold` (a fold change of the --from TPM).
+// Genes (ids with or without a version) follow the file's order of first appearance; cell types a gene
+// does not list are left free.
+struct TargetTable {
+    enum class Scale { Log1pTpm, Fold } scale = Scale::Log1pTpm;
+    std::vector<int64_t> genes;              // dataset rows
+    std::vector<std::vector<double>> values; // per gene, per dataset cell type (NaN = free)
+};
+TargetTable read_target_table(const Dataset &data, const std::string &path);
+
 struct OptimizeOptions {
     std::string model, dataset, out_dir;
     std::string genes = "all", cells; // "" = every cell type
     double fold = 100;
+    std::string targets;            // a TargetTable file instead of --genes, --cells and --fold
     std::string from = "predicted"; // the expression the fold multiplies: predicted (f(W0)) | observed
     std::string method = "adam";    // adam | gd
     InputOptimizerSettings settings;
@@ -71,9 +94,12 @@ struct OptimizeSummary {
     // Genes whose every optimised cell type ends within 5% of its TPM target (a 1e-3 TPM floor for 0).
     int64_t genes = 0, within = 0;
     double final_mse = 0, seconds = 0;
+    double pass_seconds = 0, update_seconds = 0; // of `seconds`: compiled passes, host optimiser steps
+    double median_edited = 0; // median over genes of the (mark, bin) entries edited in any cell type
 };
 
-// Computes, then writes into out_dir: achieved.tsv, edits.tsv (W - W0 per gene, mark and bin, a column
+// Computes, then writes into out_dir: achieved.tsv (per gene and cell type, with the (mark, bin) entries
+// edited), genes.tsv (per gene: reached, edited entries), edits.tsv (W - W0 per gene, mark and bin, a column
 // per cell type), loss.tsv, edits_mean.png/.svg and heatmaps/<gene>.png/.svg.
 OptimizeSummary optimize_expression(const OptimizeOptions &options);
 

@@ -1,0 +1,23 @@
+#!/bin/bash
+# Saturation mutagenesis, causeway (incremental and naive) vs naive batched PyTorch, side by side in one run,
+# alternating causeway and PyTorch round by round so that drift on a shared machine hits both alike. PyTorch
+# gets its best: Debian's /usr/bin/python3, 2 threads, Debian's OpenBLAS OpenMP build with
+# OPENBLAS_CORETYPE=SKYLAKEX (OpenBLAS 0.3.21 misdetects newer Xeons). See pytorch_ism.py and
+# bench_seqcnn.cpp's BM_SeqcnnIsm for what each measures.
+# Usage: bench/seqcnn/run.sh [BUILD_DIR] [ROUNDS]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=${1:-$root/build}
+rounds=${2:-2}
+export OPENBLAS_CORETYPE=SKYLAKEX OMP_NUM_THREADS=2 THREADS=2 HL_NUM_THREADS=2
+export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+for round in $(seq "$rounds"); do
+    for model in deepsea_small deepsea; do
+        deepsea=$([ "$model" = deepsea ] && echo 1 || echo 0)
+        "$build/bench/seqcnn/bench_seqcnn" --benchmark_filter="BM_SeqcnnIsm/deepsea:$deepsea/" \
+            --benchmark_format=console 2>/dev/null | grep -E "^BM_" |
+            awk -v r="$round" '{ for (i = 1; i <= NF; i++) if ($i ~ /\/s=/) extra = extra " " $i;
+                                 print "round " r " causeway " $1 extra; extra = "" }'
+        /usr/bin/python3 "$root/bench/seqcnn/pytorch_ism.py" "$model" | sed "s/^/round $round /"
+    done
+done

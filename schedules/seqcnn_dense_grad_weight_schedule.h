@@ -1,0 +1,34 @@
+// Schedules for generators/seqcnn_dense_grad_weight_generator.cpp, per target family.
+#pragma once
+
+#include "Halide.h"
+#include "schedules/pecnn_target.h"
+
+namespace causeway {
+
+// x86-64 and, until it gets its own, ARM. An outer product summed over the batch: register block of 32
+// units in vectors x x_block inputs unrolled; per sequence co_vectors loads of the gradient and x_block
+// broadcasts of the (contiguous) inputs. Input blocks run in parallel. Inputs come in multiples of 32
+// (padded channels or units), so the x_block split has no tail.
+template <typename G> void schedule_seqcnn_dense_grad_weight_cpu(G &g, const Halide::Target &target) {
+    using namespace Halide;
+    const CpuBlock block = pecnn_cpu_block(target);
+    Var o_o("o_o"), o_i("o_i"), i_o("i_o"), i_i("i_i");
+    g.grad_weight.split(g.o, o_o, o_i, kPecnnChannelBlock)
+        .split(g.i, i_o, i_i, block.x_block)
+        .reorder(o_i, i_i, o_o, i_o)
+        .vectorize(o_i, block.vector)
+        .parallel(i_o);
+    g.weight_sum.compute_at(g.grad_weight, o_o).vectorize(g.o, block.vector).unroll(g.o).unroll(g.i);
+    g.weight_sum.update().reorder(g.o, g.i, g.r).vectorize(g.o, block.vector).unroll(g.o).unroll(g.i);
+    g.grad_bias.vectorize(g.o, block.vector);
+    g.bias_sum.compute_root().vectorize(g.o, block.vector);
+    g.bias_sum.update().reorder(g.o, g.rb).vectorize(g.o, block.vector);
+}
+
+template <typename G> void schedule_seqcnn_dense_grad_weight(G &g, const Halide::Target &target) {
+    if (target.has_gpu_feature()) throw Halide::CompileError("seqcnn_dense_grad_weight: no GPU schedule yet");
+    schedule_seqcnn_dense_grad_weight_cpu(g, target);
+}
+
+} // namespace causeway
