@@ -1,76 +1,21 @@
 #include "deepmr_plot.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <functional>
 #include <numeric>
-#include <unistd.h>
 
 #include <fmt/format.h>
 #include <plplot.h>
 
 #include "causeway/error.h"
+#include "causeway/study/plot.h"
 
 namespace causeway::deepmr {
 
 namespace {
-
-// Unknown devices make plinit() prompt on stdin for another, so check first.
-bool have_device(const char *device) {
-    const char *menus[64], *names[64];
-    const char **menu_ptr = menus, **name_ptr = names;
-    int count = 64;
-    plgDevs(&menu_ptr, &name_ptr, &count);
-    for (int i = 0; i < count; ++i)
-        if (std::strcmp(name_ptr[i], device) == 0) return true;
-    return false;
-}
-
-// Draws each format into a temporary file, then renames it into place (PNG through cairo, and SVG).
-// (runtime/study/plot.cpp keeps the same helper private to the study's figures.)
-void write_figure(const std::string &stem, int width, int height, const std::function<void()> &draw) {
-    for (const char *device : {"pngcairo", "svg"})
-        if (!have_device(device))
-            fail("PLplot has no '{}' driver here (install plplot-driver-cairo): cannot write {}", device,
-                 stem);
-    for (const char *ext : {"png", "svg"}) {
-        const std::string path = stem + "." + ext, temp = fmt::format("{}.tmp.{}.{}", stem, getpid(), ext);
-        plsdev(std::string(ext) == "png" ? "pngcairo" : "svg");
-        plsfnam(temp.c_str());
-        plspage(90, 90, width, height, 0, 0);
-        // Colour map 0: background, ink, Okabe-Ito blue, orange, grey, sky blue, vermillion.
-        plscol0(0, 255, 255, 255);
-        plscol0(1, 0, 0, 0);
-        plscol0(2, 0, 114, 178);
-        plscol0(3, 230, 159, 0);
-        plscol0(4, 200, 200, 200);
-        plscol0(5, 86, 180, 233);
-        plscol0(6, 213, 94, 0);
-        plinit();
-        plfontld(1);
-        draw();
-        plend1();
-        std::FILE *check = std::fopen(temp.c_str(), "rb");
-        long size = 0;
-        if (check) {
-            std::fseek(check, 0, SEEK_END);
-            size = std::ftell(check);
-            std::fclose(check);
-        }
-        if (size <= 0) {
-            std::remove(temp.c_str());
-            fail("cannot draw the figure with PLplot's {} driver: {}", ext, path);
-        }
-        if (std::rename(temp.c_str(), path.c_str()) != 0) {
-            const int err = errno;
-            std::remove(temp.c_str());
-            fail("cannot write output file: {}: {}", path, std::strerror(err));
-        }
-    }
-}
 
 void line(double x0, double y0, double x1, double y1) {
     PLFLT x[2] = {x0, x1}, y[2] = {y0, y1};
@@ -133,7 +78,7 @@ void plot_densities(const std::string &title_text, const std::string &xlabel,
     const int n = static_cast<int>(series.size()), columns = std::min(n, 3),
               rows = (n + columns - 1) / columns;
     const Grid grid{n, columns, rows, 60.0 / (60 + 300 * rows)};
-    write_figure(stem, 1500, 60 + 300 * rows, [&]() {
+    plot_figure(stem, 1500, 60 + 300 * rows, [&]() {
         pladv(0);
         title(title_text);
         for (int i = 0; i < n; ++i) {
@@ -190,7 +135,7 @@ void plot_exposure_estimates(const std::string &title_text, const std::vector<Ex
     const double pad = 0.12 * std::max(hi - lo, 1e-3);
     lo -= pad;
     hi += pad;
-    write_figure(stem, std::max(900, 110 * n + 200), 700, [&]() {
+    plot_figure(stem, std::max(900, 110 * n + 200), 700, [&]() {
         pladv(0);
         title(title_text);
         plvpor(0.08, 0.97, 0.22, 0.86);
@@ -248,7 +193,7 @@ void plot_scatter_panels(const std::string &title_text, const std::string &xlabe
     const int n = static_cast<int>(panels.size()), columns = std::min(n, 3),
               rows = (n + columns - 1) / columns;
     const Grid grid{n, columns, rows, 60.0 / (60 + 380 * rows)};
-    write_figure(stem, 1500, 60 + 380 * rows, [&]() {
+    plot_figure(stem, 1500, 60 + 380 * rows, [&]() {
         pladv(0);
         title(title_text);
         for (int i = 0; i < n; ++i) {

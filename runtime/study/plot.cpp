@@ -21,13 +21,16 @@ namespace {
 // PLplot keeps global state per stream; one figure at a time.
 std::mutex plplot_mutex;
 
-// Colour map 0: background, ink, the two series (Okabe-Ito blue and orange: colour-blind safe), grid.
+// Colour map 0: background, ink, the two series (Okabe-Ito blue and orange: colour-blind safe), grid, and
+// two more Okabe-Ito colours (sky blue, vermillion) for figures with more series.
 void set_palette() {
     plscol0(0, 255, 255, 255);
     plscol0(1, 0, 0, 0);
     plscol0(2, 0, 114, 178);
     plscol0(3, 230, 159, 0);
     plscol0(4, 200, 200, 200);
+    plscol0(5, 86, 180, 233);
+    plscol0(6, 213, 94, 0);
 }
 
 void bar(double left, double right, double value, int colour) {
@@ -335,6 +338,16 @@ void plot_band_chart(const BandChart &chart, const std::string &stem) {
             fail("band chart panel '{}': {} x but {}/{}/{} values", p.title, p.x.size(), p.centre.size(),
                  p.low.size(), p.high.size());
     write_figure(stem, [&](const char *device, const std::string &path) { draw_bands(chart, device, path); });
+}
+
+void plot_figure(const std::string &stem, int width, int height, const std::function<void()> &draw) {
+    write_figure(stem, [&](const char *device, const std::string &path) {
+        begin_page(device, path, width, height);
+        plinit();
+        plfontld(1);
+        draw();
+        plend1();
+    });
 }
 
 } // namespace causeway

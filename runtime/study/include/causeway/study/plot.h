@@ -2,6 +2,7 @@
 // written atomically.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -47,5 +48,10 @@ struct BandChart {
 
 // Writes `stem`.png and `stem`.svg.
 void plot_band_chart(const BandChart &chart, const std::string &stem);
+
+// Any other figure: `stem`.png and `stem`.svg of width x height pixels, written atomically. PLplot is set up
+// (colour map 0: 0 background, 1 ink, 2 Okabe-Ito blue, 3 orange, 4 grey, 5 sky blue, 6 vermillion; font set
+// 1) before draw() and closed after it; one figure at a time per process.
+void plot_figure(const std::string &stem, int width, int height, const std::function<void()> &draw);
 
 } // namespace causeway
