@@ -7,6 +7,7 @@
 
 #include "causeway/deepmr/deepmr.h"
 #include "causeway/error.h"
+#include "causeway/manifest.h"
 #include "causeway/pecnn_model.h" // split_list
 #include "command.h"
 
@@ -15,7 +16,7 @@ namespace {
 
 struct DeepmrCliOptions {
     deepmr::DeepmrOptions run;
-    std::string exposures, mr = "egger", meta = "reml";
+    std::string exposures, mr = "egger", meta = "reml", shard;
     int threads = 0;
 };
 
@@ -62,15 +63,29 @@ CommandRun setup(CLI::App &app) {
            "Output folder: exposures.tsv, regions.tsv, effects.tsv.gz, naive.tsv, figures, summary.md; "
            "work/ keeps per-region results, so a rerun resumes")
         ->required();
+    app.add_option("--shard", o->shard, kShardHelp);
     add_threads_option(app, o->threads);
     return [o]() {
         apply_threads(o->threads);
         o->run.exposures = split_list(o->exposures);
+        if (!o->shard.empty()) o->run.shard = parse_shard(o->shard);
         const std::vector<solver::MrMethod> methods = solver::parse_mr_methods(o->mr);
         if (methods.size() != 1) fail("--mr takes one method, not '{}'", o->mr);
         o->run.method = methods[0];
         o->run.meta = solver::parse_tau_method(o->meta);
         const deepmr::DeepmrSummary s = deepmr::deepmr_run(o->run);
+        ManifestInfo manifest;
+        manifest.command = "deepmr";
+        manifest.inputs = {{"model", o->run.model},
+                           {"fasta", o->run.fasta},
+                           {"regions", o->run.regions},
+                           {"labels", o->run.labels}};
+        if (!o->run.truth.empty()) manifest.inputs.push_back({"truth", o->run.truth});
+        manifest.seeded = true;
+        manifest.seed = o->run.seed;
+        manifest.shard = o->run.shard;
+        manifest.units = s.units;
+        write_manifest(manifest_path(o->run.out, true), manifest);
         if (std::getenv("CAUSEWAY_QUIET") == nullptr) {
             const double accounted =
                 std::max(s.seconds_mutants + s.seconds_mr + s.seconds_io + s.seconds_naive, 1e-9);

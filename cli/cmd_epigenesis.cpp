@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "causeway/dataset.h"
+#include "causeway/manifest.h"
 #include "causeway/study/epigenesis.h"
 #include "command.h"
 
@@ -12,6 +14,7 @@ namespace {
 
 struct EpigenesisCliOptions {
     EpigenesisOptions epigenesis;
+    std::string shard;
     int threads = 0;
 };
 
@@ -48,10 +51,21 @@ CommandRun setup(CLI::App &app) {
         ->check(CLI::NonNegativeNumber);
     app.add_option("--batch", e.batch, "Genes per compiled call (each with all its perturbations)")
         ->check(CLI::Range(1, 4096));
+    app.add_option("--shard", o->shard, kShardHelp);
     add_threads_option(app, o->threads);
     return [o]() {
         apply_threads(o->threads);
+        if (!o->shard.empty()) o->epigenesis.shard = parse_shard(o->shard);
         const EpigenesisSummary s = epigenesis(o->epigenesis);
+        const EpigenesisOptions &e = o->epigenesis;
+        ManifestInfo manifest;
+        manifest.command = "epigenesis";
+        manifest.inputs = {{"model", e.model}, {"dataset", e.dataset}, {"genes", gene_table_path(e.dataset)}};
+        if (e.genes.rfind('@', 0) == 0) manifest.inputs.push_back({"gene_list", e.genes.substr(1)});
+        if (!e.truth.empty()) manifest.inputs.push_back({"truth", e.truth});
+        manifest.shard = e.shard;
+        manifest.units = s.units;
+        write_manifest(manifest_path(e.out_dir, true), manifest);
         fmt::print(stderr,
                    "causeway epigenesis: {} genes, {} forward evaluations in {:.2f} s ({:.1f} genes/s): {}\n",
                    s.genes, s.evaluations, s.seconds, s.seconds > 0 ? s.genes / s.seconds : 0.0,

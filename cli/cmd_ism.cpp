@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "causeway/manifest.h"
 #include "causeway/pecnn_model.h" // split_list
 #include "causeway/seqcnn_ism.h"
 #include "command.h"
@@ -15,7 +16,7 @@ namespace {
 
 struct IsmCliOptions {
     IsmOptions ism;
-    std::string tasks;
+    std::string tasks, shard;
     int threads = 0;
 };
 
@@ -40,11 +41,24 @@ CommandRun setup(CLI::App &app) {
                  "Average each prediction with the reverse complement's (same mask on both strands)");
     app.add_option("-o,--out", o->ism.out,
                    "Effects TSV (region position ref alt task beta se; position 0-based); - for stdout");
+    app.add_option("--shard", o->shard, kShardHelp);
     add_threads_option(app, o->threads);
     return [o]() {
         apply_threads(o->threads);
         o->ism.tasks = split_list(o->tasks);
+        if (!o->shard.empty()) o->ism.shard = parse_shard(o->shard);
         const IsmSummary summary = seqcnn_ism(o->ism);
+        // Beside an output file only for a shard (merge reads it): a plain run writes just the table.
+        if (o->ism.shard.enabled()) {
+            ManifestInfo manifest;
+            manifest.command = "ism";
+            manifest.inputs = {{"model", o->ism.model}, {"fasta", o->ism.fasta}, {"regions", o->ism.regions}};
+            manifest.seeded = true;
+            manifest.seed = o->ism.seed;
+            manifest.shard = o->ism.shard;
+            manifest.units = summary.regions;
+            write_manifest(manifest_path(o->ism.out, false), manifest);
+        }
         if (std::getenv("CAUSEWAY_QUIET") == nullptr) {
             const double seconds = std::max(summary.seconds, 1e-9);
             fmt::print(stderr,

@@ -5,6 +5,7 @@
 #include "causeway/atomic_output.h"
 #include "causeway/dataset.h"
 #include "causeway/error.h"
+#include "causeway/manifest.h"
 #include "causeway/pecnn_model.h"
 #include "causeway/pecnn_network.h"
 #include "causeway/progress.h"
@@ -14,7 +15,7 @@ namespace causeway::cli {
 namespace {
 
 struct PredictOptions {
-    std::string model, dataset, out = "-";
+    std::string model, dataset, out = "-", shard;
     int batch = 256;
     int threads = 0;
 };
@@ -26,10 +27,14 @@ CommandRun setup(CLI::App &app) {
         ->required();
     app.add_option("-o,--out", o->out,
                    "Predictions TSV (gene_id chrom cell_type predicted observed); - for stdout");
-    app.add_option("--batch", o->batch, "Genes per compiled call")->check(CLI::Range(1, 65536));
+    app.add_option("--batch", o->batch, "Genes per compiled call (and per work unit of --shard)")
+        ->check(CLI::Range(1, 65536));
+    app.add_option("--shard", o->shard, kShardHelp);
     add_threads_option(app, o->threads);
     return [o]() {
         apply_threads(o->threads);
+        const ShardSpec shard = o->shard.empty() ? ShardSpec{} : parse_shard(o->shard);
+        if (shard.enabled() && o->out == "-") fail("--shard needs an output file (--out), not stdout");
         PecnnModel model = pecnn_load(o->model);
         Dataset data(o->dataset);
         const PecnnConfig &c = model.config;
@@ -37,16 +42,21 @@ CommandRun setup(CLI::App &app) {
         PecnnNetwork network(model);
         const int cells = data.cells();
         std::vector<float> predictions(static_cast<size_t>(data.genes()) * cells);
-        Progress progress("predict", data.genes());
-        for (int64_t start = 0; start < data.genes(); start += o->batch) {
-            int64_t count = std::min<int64_t>(o->batch, data.genes() - start);
+        // Work units are batches of genes: a shard's batches are the unsharded run's, so are their bytes.
+        const size_t batches = (static_cast<size_t>(data.genes()) + o->batch - 1) / o->batch;
+        const UnitRange units = shard_units(shard, batches);
+        const int64_t first = static_cast<int64_t>(units.begin) * o->batch,
+                      last = std::min<int64_t>(static_cast<int64_t>(units.end) * o->batch, data.genes());
+        Progress progress("predict", last - first);
+        for (int64_t start = first; start < last; start += o->batch) {
+            int64_t count = std::min<int64_t>(o->batch, last - start);
             network.forward(data.inputs(start), count, cells, predictions.data() + start * cells);
-            progress.update(start + count);
+            progress.update(start + count - first);
         }
         progress.finish();
         AtomicOutput out(o->out);
         out.print("gene_id\tchrom\tcell_type\tpredicted\tobserved\n");
-        for (int64_t g = 0; g < data.genes(); ++g) {
+        for (int64_t g = first; g < last; ++g) {
             const GeneRecord &gene = data.gene_table()[g];
             for (int cell = 0; cell < cells; ++cell) {
                 float observed = data.targets(g)[cell];
@@ -61,6 +71,16 @@ CommandRun setup(CLI::App &app) {
             }
         }
         out.commit();
+        // Beside an output file only for a shard (merge reads it): a plain run writes just the table.
+        if (shard.enabled()) {
+            ManifestInfo manifest;
+            manifest.command = "predict";
+            manifest.inputs = {
+                {"model", o->model}, {"dataset", o->dataset}, {"genes", gene_table_path(o->dataset)}};
+            manifest.shard = shard;
+            manifest.units = static_cast<int64_t>(batches);
+            write_manifest(manifest_path(o->out, false), manifest);
+        }
         return 0;
     };
 }

@@ -11,6 +11,7 @@
 
 #include "causeway/atomic_output.h"
 #include "causeway/cpu_dispatch.h"
+#include "causeway/device.h"
 #include "causeway/error.h"
 #include "causeway/version.h"
 #include "command.h"
@@ -62,7 +63,15 @@ double peak_memory_mb() {
 struct Parsed {
     std::unique_ptr<CLI::App> app;
     CommandRun run;
+    // On the heap: the option keeps its address, and Parsed is returned by value.
+    std::shared_ptr<std::string> device = std::make_shared<std::string>();
 };
+
+// Every subcommand takes --device; those that run no pipeline only check it.
+std::string default_device() {
+    const char *setting = std::getenv("CAUSEWAY_DEVICE");
+    return setting && *setting ? setting : "auto";
+}
 
 Parsed make_app(const CommandSpec &spec) {
     Parsed parsed;
@@ -71,6 +80,13 @@ Parsed make_app(const CommandSpec &spec) {
     parsed.app->set_help_flag("-h,--help", "Print this help and exit");
     parsed.app->get_formatter()->column_width(34);
     parsed.run = spec.setup(*parsed.app);
+    *parsed.device = default_device();
+    parsed.app
+        ->add_option(
+            "--device", *parsed.device,
+            "Where the compiled pipelines run: cpu, cuda, or auto (CUDA when this build has it and a "
+            "usable GPU is present; default from CAUSEWAY_DEVICE)")
+        ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
     return parsed;
 }
 
@@ -90,6 +106,7 @@ int run_command(const CommandSpec &spec, int argc, char **argv) {
     }
     int status = 1;
     try {
+        causeway::select_device(*parsed.device);
         status = parsed.run();
     } catch (const Error &e) {
         fmt::print(stderr, "causeway {}: {}\n", spec.name, e.what());
@@ -134,9 +151,10 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (first == "--version" || first == "version") {
-        fmt::print("causeway {}\nx86 pipelines: AVX-512, AVX2 and SSE4.1 variants, chosen by the CPU's features "
-                   "(CAUSEWAY_ISA caps them; now: {})\n",
-                   causeway::kVersion, causeway::x86_isa_cap());
+        fmt::print(
+            "causeway {}\nx86 pipelines: AVX-512, AVX2 and SSE4.1 variants, chosen by the CPU's features "
+            "(CAUSEWAY_ISA caps them; now: {})\ncompiled targets: {}\n",
+            causeway::kVersion, causeway::x86_isa_cap(), causeway::compiled_targets());
         return 0;
     }
     if (first == "help") {

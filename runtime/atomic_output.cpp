@@ -63,7 +63,8 @@ void on_termination(int signal) {
 void on_bus_error(int signal, siginfo_t *info, void *) {
     const char *address = static_cast<const char *>(info->si_addr);
     for (auto &slot : g_mappings) {
-        if (slot.state.load() != kLive || address < slot.begin || address >= slot.begin + slot.bytes) continue;
+        if (slot.state.load() != kLive || address < slot.begin || address >= slot.begin + slot.bytes)
+            continue;
         remove_temporaries();
         write_stderr("causeway: ");
         write_stderr(slot.path);
@@ -185,6 +186,36 @@ void AtomicOutput::commit() {
         fail("cannot move output into place: {}: {}", path_, std::strerror(err));
     }
     // A signal between the rename and this line unlinks a name that no longer exists: harmless.
+    unregister_temporary(temp_slot_);
+    committed_ = true;
+}
+
+TemporaryOutputPath::TemporaryOutputPath(std::string path)
+    : path_(std::move(path)), temp_(path_ + ".tmp.XXXXXX") {
+    const int fd = mkstemp(temp_.data());
+    if (fd < 0) fail("cannot create output file: {}: {}", path_, std::strerror(errno));
+    temp_slot_ = register_temporary(temp_);
+    const mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask); // mkstemp creates 0600
+    close(fd);
+}
+
+TemporaryOutputPath::~TemporaryOutputPath() {
+    if (committed_) return;
+    unlink(temp_.c_str());
+    unregister_temporary(temp_slot_);
+}
+
+void TemporaryOutputPath::commit() {
+    if (committed_) return;
+    if (std::rename(temp_.c_str(), path_.c_str()) != 0) {
+        const int err = errno;
+        unlink(temp_.c_str());
+        unregister_temporary(temp_slot_);
+        committed_ = true;
+        fail("cannot move output into place: {}: {}", path_, std::strerror(err));
+    }
     unregister_temporary(temp_slot_);
     committed_ = true;
 }

@@ -7,18 +7,18 @@
 #include <HalideRuntime.h>
 
 #include "causeway/error.h"
+#include "dispatch/pecnn_conv_dataset.h"
+#include "dispatch/pecnn_conv_grad_input_dataset.h"
+#include "dispatch/pecnn_conv_grad_input_hidden.h"
+#include "dispatch/pecnn_conv_grad_input_invariant.h"
+#include "dispatch/pecnn_conv_grad_weight_dataset.h"
+#include "dispatch/pecnn_conv_grad_weight_hidden.h"
+#include "dispatch/pecnn_conv_grad_weight_invariant.h"
+#include "dispatch/pecnn_conv_hidden.h"
+#include "dispatch/pecnn_conv_pool.h"
+#include "dispatch/pecnn_readout.h"
+#include "dispatch/pecnn_readout_backward.h"
 #include "halide_call.h"
-#include "pecnn_conv_dataset.h"
-#include "pecnn_conv_grad_input_dataset.h"
-#include "pecnn_conv_grad_input_hidden.h"
-#include "pecnn_conv_grad_input_invariant.h"
-#include "pecnn_conv_grad_weight_dataset.h"
-#include "pecnn_conv_grad_weight_hidden.h"
-#include "pecnn_conv_grad_weight_invariant.h"
-#include "pecnn_conv_hidden.h"
-#include "pecnn_conv_pool.h"
-#include "pecnn_readout.h"
-#include "pecnn_readout_backward.h"
 
 namespace causeway {
 
@@ -247,17 +247,17 @@ struct PecnnNetwork::Impl {
         for (int i = 0; i < config.depth; ++i) {
             if (i == 0) {
                 detail::check_pipeline(
-                    pecnn_conv_dataset(input, weight[0], bias[0], config.dilations[0], hidden[0]),
+                    pipeline::pecnn_conv_dataset(input, weight[0], bias[0], config.dilations[0], hidden[0]),
                     "pecnn_conv_dataset");
             } else {
-                detail::check_pipeline(
-                    pecnn_conv_hidden(hidden[i - 1], weight[i], bias[i], config.dilations[i], hidden[i]),
-                    "pecnn_conv_hidden");
+                detail::check_pipeline(pipeline::pecnn_conv_hidden(hidden[i - 1], weight[i], bias[i],
+                                                                   config.dilations[i], hidden[i]),
+                                       "pecnn_conv_hidden");
             }
         }
         if (keep_invariant)
             detail::check_pipeline(
-                pecnn_conv_hidden(hidden.back(), invariant_weight, invariant_bias, 1, invariant),
+                pipeline::pecnn_conv_hidden(hidden.back(), invariant_weight, invariant_bias, 1, invariant),
                 "pecnn_conv_hidden (invariant)");
     }
 
@@ -296,11 +296,11 @@ void PecnnNetwork::forward(const float *inputs, int64_t genes, int cells, float 
         m.run_layers(inputs + start * input_stride, g, cells, false);
         Buffer<float> h = m.as_cells(m.hidden.back(), g, cells);
         Buffer<float> pooled(m.invariant.data(), m.hp, m.config.bins, static_cast<int>(g));
-        detail::check_pipeline(pecnn_conv_pool(h, m.invariant_weight, m.invariant_bias, 1,
-                                               m.config.pooling == Pooling::Mean ? 0 : 1, pooled),
+        detail::check_pipeline(pipeline::pecnn_conv_pool(h, m.invariant_weight, m.invariant_bias, 1,
+                                                         m.config.pooling == Pooling::Mean ? 0 : 1, pooled),
                                "pecnn_conv_pool");
         Buffer<float> out(predictions + start * cells, cells, static_cast<int>(g));
-        detail::check_pipeline(pecnn_readout(h, pooled, m.readout_weight, m.readout_bias, out),
+        detail::check_pipeline(pipeline::pecnn_readout(h, pooled, m.readout_weight, m.readout_bias, out),
                                "pecnn_readout");
     }
 }
@@ -333,22 +333,22 @@ float PecnnNetwork::compute_gradients(const float *inputs, const float *targets,
         pred_out = scratch.data();
     }
     Buffer<float> prediction(pred_out, cells, static_cast<int>(genes));
-    detail::check_pipeline(pecnn_readout_backward(h, inv, m.readout_weight, m.readout_bias,
-                                                  c.pooling == Pooling::Mean ? 0 : 1, observed, prediction,
-                                                  m.loss, m.prediction_grad, m.readout_weight_grad,
-                                                  m.readout_bias_grad, m.pool_grad, m.pooled),
+    detail::check_pipeline(pipeline::pecnn_readout_backward(
+                               h, inv, m.readout_weight, m.readout_bias, c.pooling == Pooling::Mean ? 0 : 1,
+                               observed, prediction, m.loss, m.prediction_grad, m.readout_weight_grad,
+                               m.readout_bias_grad, m.pool_grad, m.pooled),
                            "pecnn_readout_backward");
 
     // Invariant layer: its weights, and dL/dh of the last equivariant layer through both paths.
     Buffer<float> pred_grad_rows(m.prediction_grad.data(), n);
     const int pooling = c.pooling == Pooling::Mean ? 0 : 1;
-    detail::check_pipeline(pecnn_conv_grad_weight_invariant(
+    detail::check_pipeline(pipeline::pecnn_conv_grad_weight_invariant(
                                m.hidden.back(), m.invariant, m.unused_3d, c.kernel, 1, m.pool_grad, m.pooled,
                                pooling, cells, m.invariant_weight_grad, m.invariant_bias_grad),
                            "pecnn_conv_grad_weight_invariant");
-    detail::check_pipeline(pecnn_conv_grad_input_invariant(m.invariant, m.unused_3d, m.invariant_weight, 1,
-                                                           pred_grad_rows, m.readout_weight, m.pool_grad,
-                                                           m.pooled, pooling, cells, m.hidden_grad[0]),
+    detail::check_pipeline(pipeline::pecnn_conv_grad_input_invariant(
+                               m.invariant, m.unused_3d, m.invariant_weight, 1, pred_grad_rows,
+                               m.readout_weight, m.pool_grad, m.pooled, pooling, cells, m.hidden_grad[0]),
                            "pecnn_conv_grad_input_invariant");
 
     Buffer<float> input(const_cast<float *>(inputs), c.bins, c.num_marks(), n);
@@ -356,23 +356,23 @@ float PecnnNetwork::compute_gradients(const float *inputs, const float *targets,
     for (int i = c.depth - 1; i >= 0; --i) {
         Buffer<float> &dy = m.hidden_grad[current];
         if (i == 0) {
-            detail::check_pipeline(pecnn_conv_grad_weight_dataset(input, m.hidden[0], dy, c.kernel,
-                                                                  c.dilations[0], m.unused_3d, m.unused_3d, 0,
-                                                                  1, m.weight_grad[0], m.bias_grad[0]),
+            detail::check_pipeline(pipeline::pecnn_conv_grad_weight_dataset(
+                                       input, m.hidden[0], dy, c.kernel, c.dilations[0], m.unused_3d,
+                                       m.unused_3d, 0, 1, m.weight_grad[0], m.bias_grad[0]),
                                    "pecnn_conv_grad_weight_dataset");
             if (input_grad) {
                 Buffer<float> dx(input_grad, c.bins, c.num_marks(), n);
-                detail::check_pipeline(pecnn_conv_grad_input_dataset(m.hidden[0], dy, m.weight[0],
-                                                                     c.dilations[0], m.unused_1d, m.unused_2d,
-                                                                     m.unused_3d, m.unused_3d, 0, 1, dx),
+                detail::check_pipeline(pipeline::pecnn_conv_grad_input_dataset(
+                                           m.hidden[0], dy, m.weight[0], c.dilations[0], m.unused_1d,
+                                           m.unused_2d, m.unused_3d, m.unused_3d, 0, 1, dx),
                                        "pecnn_conv_grad_input_dataset");
             }
         } else {
-            detail::check_pipeline(pecnn_conv_grad_weight_hidden(m.hidden[i - 1], m.hidden[i], dy, c.kernel,
-                                                                 c.dilations[i], m.unused_3d, m.unused_3d, 0,
-                                                                 1, m.weight_grad[i], m.bias_grad[i]),
+            detail::check_pipeline(pipeline::pecnn_conv_grad_weight_hidden(
+                                       m.hidden[i - 1], m.hidden[i], dy, c.kernel, c.dilations[i],
+                                       m.unused_3d, m.unused_3d, 0, 1, m.weight_grad[i], m.bias_grad[i]),
                                    "pecnn_conv_grad_weight_hidden");
-            detail::check_pipeline(pecnn_conv_grad_input_hidden(
+            detail::check_pipeline(pipeline::pecnn_conv_grad_input_hidden(
                                        m.hidden[i], dy, m.weight[i], c.dilations[i], m.unused_1d, m.unused_2d,
                                        m.unused_3d, m.unused_3d, 0, 1, m.hidden_grad[1 - current]),
                                    "pecnn_conv_grad_input_hidden");

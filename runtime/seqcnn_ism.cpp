@@ -124,20 +124,9 @@ std::vector<IsmRegion> seqcnn_ism_regions(const std::string &bed_path, const Ind
     std::vector<IsmRegion> regions;
     std::string line;
     std::vector<std::string_view> fields;
-    char chunk[1 << 16];
     size_t line_number = 0;
     try {
-        for (;;) {
-            line.clear();
-            bool got = false;
-            while (gzgets(gz, chunk, sizeof chunk)) {
-                got = true;
-                line += chunk;
-                if (!line.empty() && line.back() == '\n') break;
-            }
-            if (!got) break;
-            ++line_number;
-            while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+        while (read_text_line(gz, line, bed_path, line_number)) {
             const std::string where = fmt::format("{}:{}", bed_path, line_number);
             if (line.empty() || line[0] == '#' || line.rfind("track", 0) == 0 ||
                 line.rfind("browser", 0) == 0)
@@ -206,12 +195,15 @@ IsmSummary seqcnn_ism(const IsmOptions &o) {
     const std::vector<IsmRegion> regions = seqcnn_ism_regions(o.regions, fasta, length);
 
     SeqcnnNetwork network(model);
+    if (o.shard.enabled() && o.out == "-") fail("--shard needs an output file (--out), not stdout");
+    const UnitRange units = shard_units(o.shard, regions.size());
     AtomicOutput out(o.out);
     out.print("region\tposition\tref\talt\ttask\tbeta\tse\n");
     static const char kBases[] = "ACGT";
     IsmSummary summary;
-    Progress progress("ism", static_cast<int64_t>(regions.size()));
-    for (size_t r = 0; r < regions.size(); ++r) {
+    summary.regions = static_cast<int64_t>(regions.size());
+    Progress progress("ism", static_cast<int64_t>(units.size()));
+    for (size_t r = units.begin; r < units.end; ++r) {
         const IsmRegion &region = regions[r];
         const std::vector<float> one_hot =
             seqcnn_one_hot(fasta.fetch(region.chrom, region.start, region.start + length));
@@ -226,7 +218,7 @@ IsmSummary seqcnn_ism(const IsmOptions &o) {
                 out.print("{}\t{}\t{}\t{}\t{}\t{:.9g}\t{:.9g}\n", region.name,
                           region.start + effects.position[m], kBases[effects.ref[m]], kBases[effects.alt[m]],
                           o.tasks[t], effects.beta[m * effects.tasks + t], effects.se[m * effects.tasks + t]);
-        progress.update(static_cast<int64_t>(r + 1));
+        progress.update(static_cast<int64_t>(r + 1 - units.begin));
     }
     progress.finish();
     out.commit();

@@ -6,13 +6,13 @@
 #include <HalideBuffer.h>
 
 #include "causeway/error.h"
+#include "dispatch/seqcnn_dense.h"
+#include "dispatch/seqcnn_dense_masked.h"
+#include "dispatch/seqcnn_incremental_conv.h"
+#include "dispatch/seqcnn_incremental_conv_one_hot.h"
+#include "dispatch/seqcnn_incremental_dense.h"
+#include "dispatch/seqcnn_incremental_reference.h"
 #include "halide_call.h"
-#include "seqcnn_dense.h"
-#include "seqcnn_dense_masked.h"
-#include "seqcnn_incremental_conv.h"
-#include "seqcnn_incremental_conv_one_hot.h"
-#include "seqcnn_incremental_dense.h"
-#include "seqcnn_incremental_reference.h"
 
 namespace causeway {
 
@@ -27,6 +27,10 @@ constexpr int kMutantsPerCall = 256;
 // weight block over hundreds of columns, and the largest change buffer (DeepSEA's third block: 960
 // channels x 11 positions per column) stays near 40 MB.
 constexpr int kColumnsPerCall = 1024;
+// Reference windows per batch of reference passes (seqcnn_mutant_batches), and the memory they may hold
+// (pre-activations and masks per window, sample and strand: about 2.6 MB per slot at DeepSEA's size).
+constexpr int kWindowsPerCall = 32;
+constexpr int64_t kReferenceBytesPerCall = int64_t(128) << 20;
 // Channels and units come in blocks of 32 (SeqcnnNetwork's packing).
 constexpr int kBlock = 32;
 // Columns per group are a multiple of this, every target's register block of columns (or more).
@@ -157,76 +161,80 @@ std::vector<BlockReach> block_reach(const SeqcnnConfig &c) {
 }
 
 // The incremental evaluation (see seqcnn_mutants.h and the generators/seqcnn_incremental_* pipelines).
-// Slots are (MC sample n, strand) pairs, slot = n * strands + strand, each with its own reference
-// activations and the sample's masks. A group is one substituted position on one strand; its columns are
+// Slots are (reference window w, MC sample n, strand) triples, slot = (w * passes + n) * strands + strand,
+// each with its own reference activations and the sample's masks (the same for every window and both
+// strands). A group is one substituted position of one window on one strand; its columns are
 // (alternative, sample) pairs, padded to a multiple of kGroupColumns with columns whose change is zero.
+// Several windows per call (score-variants' scattered variants) put their reference passes into one
+// batch, so the weights stream once for all of them.
 class IncrementalEvaluation {
 public:
-    IncrementalEvaluation(const SeqcnnNetwork &network, const MutantBatchOptions &o)
+    IncrementalEvaluation(const SeqcnnNetwork &network, const MutantBatchOptions &o, int windows)
         : c_(network.config()), network_(network), o_(o), reach_(block_reach(c_)) {
         strands_ = o.reverse_complement ? 2 : 1;
         passes_ = std::max(o.samples, 1);
-        slots_ = passes_ * strands_;
+        slots_ = windows * passes_ * strands_;
         for (int i = 0; i < c_.conv_blocks(); ++i) pack_conv(i);
         for (int j = 0; j < c_.dense_layers(); ++j) dense_.push_back(network.packed_dense(j));
         make_masks();
     }
 
-    // The reference's activations for every slot and, through the same pipelines as the mutants (a zero
-    // change), its probabilities [slot, task].
-    void run_reference(const float *reference) {
+    int slot(int window, int sample, int strand) const { return (window * passes_ + sample) * strands_ + strand; }
+
+    // The references' activations for every slot and, through the same pipelines as the mutants (a zero
+    // change), their probabilities [slot, task]. At most the constructor's count of windows.
+    void run_reference(const std::vector<const float *> &references) {
         const int length = c_.sequence_length;
-        Buffer<float> input(4, length, slots_);
-        for (int slot = 0; slot < slots_; ++slot)
+        const int slots = static_cast<int>(references.size()) * passes_ * strands_;
+        if (slots > slots_) fail("mutant batch: {} reference windows for {} slots", references.size(), slots_);
+        // The buffers are made once for the most slots and cropped: allocating them per call (hundreds of
+        // MB for many windows) cost more in page faults than the small model's convolutions.
+        if (pre_.empty()) allocate_reference_buffers();
+        Buffer<float> input = input_.cropped(2, 0, slots);
+        for (int slot = 0; slot < slots; ++slot) {
+            const float *reference = references[slot / (passes_ * strands_)];
             for (int x = 0; x < length; ++x)
                 for (int b = 0; b < 4; ++b)
                     input(b, x, slot) = slot % strands_ == 0 ? reference[b * length + x]
                                                              : reference[(3 - b) * length + (length - 1 - x)];
+        }
         for (int i = 0; i < c_.conv_blocks(); ++i) {
-            const int channels = conv_[i].outputs_padded;
-            pre_.emplace_back(kBlock, channels / kBlock, c_.conv_output_length(i), slots_);
-            Buffer<float> out(kBlock, channels / kBlock, c_.pooled_length(i), slots_);
             Buffer<float> in = i == 0 ? input
-                                      : Buffer<float>(previous_.data(), conv_[i - 1].outputs_padded,
-                                                      c_.pooled_length(i - 1), slots_);
-            detail::check_pipeline(seqcnn_incremental_reference(in, conv_weight_[i], conv_bias_[i],
-                                                                conv_mask_[i], c_.conv_pad_left(i),
-                                                                c_.pools[i], activation(), pre_[i], out),
+                                      : Buffer<float>(block_out_[i - 1].data(), conv_[i - 1].outputs_padded,
+                                                      c_.pooled_length(i - 1), slots);
+            detail::check_pipeline(pipeline::seqcnn_incremental_reference(
+                                       in, conv_weight_[i], conv_bias_[i], conv_mask_[i], c_.conv_pad_left(i),
+                                       c_.pools[i], activation(), pre_[i].cropped(3, 0, slots),
+                                       block_out_[i].cropped(3, 0, slots)),
                                    "seqcnn_incremental_reference");
-            previous_ = std::move(out);
         }
         // The first dense layer's pre-activations: base = bias, the change = every feature.
         const int units = dense_[0].outputs_padded, features = dense_[0].inputs_padded;
-        Buffer<float> bias(kBlock, units / kBlock, slots_), ones(kBlock, units / kBlock, slots_);
-        for (int slot = 0; slot < slots_; ++slot)
-            for (int u = 0; u < units; ++u) bias(u % kBlock, u / kBlock, slot) = dense_[0].bias[u];
-        ones.fill(1.f);
+        Buffer<float> bias = dense_bias_.cropped(2, 0, slots), ones = dense_ones_.cropped(2, 0, slots);
         // One group, a column per slot, padded to whole register blocks of columns.
-        const int columns = round_up(slots_, kGroupColumns);
+        const int columns = round_up(slots, kGroupColumns);
         Buffer<int32_t> column(3, columns, 1), offset(1);
         column.fill(0);
-        for (int slot = 0; slot < slots_; ++slot) column(0, slot, 0) = slot;
+        for (int slot = 0; slot < slots; ++slot) column(0, slot, 0) = slot;
         offset(0) = 0;
-        Buffer<float> all_features(features, columns, 1);
-        all_features.fill(0.f);
-        std::copy_n(previous_.data(), int64_t(features) * slots_, all_features.data());
-        previous_ = Buffer<float>();
-        dense_base_ = Buffer<float>(kBlock, units / kBlock, columns);
-        detail::check_pipeline(
-            seqcnn_incremental_dense(all_features, dense_weight(0), bias, ones, column, offset, kIdentity,
-                                     conv_.back().outputs_padded,
-                                     Buffer<float>(dense_base_.data(), kBlock, units / kBlock, columns, 1)),
-            "seqcnn_incremental_dense");
+        Buffer<float> all_features = all_features_.cropped(1, 0, columns);
+        std::copy_n(block_out_.back().data(), int64_t(features) * slots, all_features.data());
+        std::fill_n(all_features.data() + int64_t(features) * slots, int64_t(features) * (columns - slots), 0.f);
+        dense_base_ = dense_base_storage_.cropped(2, 0, columns);
+        detail::check_pipeline(pipeline::seqcnn_incremental_dense(
+                                   all_features, dense_weight(0), bias, ones, column, offset, kIdentity,
+                                   conv_.back().outputs_padded,
+                                   Buffer<float>(dense_base_.data(), kBlock, units / kBlock, columns, 1)),
+                               "seqcnn_incremental_dense");
 
         // Its probabilities: a group of zero changes.
         const int last = c_.conv_blocks() - 1;
-        Buffer<float> zero(window_features(), columns, 1);
-        zero.fill(0.f);
-        std::vector<int32_t> slots(columns, 0);
-        for (int slot = 0; slot < slots_; ++slot) slots[slot] = slot;
+        Buffer<float> zero = zero_features_.cropped(1, 0, columns);
+        std::vector<int32_t> column_slots(columns, 0);
+        for (int slot = 0; slot < slots; ++slot) column_slots[slot] = slot;
         offset(0) = static_cast<int32_t>(int64_t(c_.pooled_length(last) - reach_[last].window) *
                                          conv_[last].outputs_padded);
-        reference_probabilities_ = dense_layers(zero, column, offset, slots);
+        reference_probabilities_ = dense_layers(zero, column, offset, column_slots);
     }
 
     // Probability of task t for reference slot s.
@@ -260,16 +268,16 @@ public:
             const int channels = conv_[i].outputs_padded;
             Buffer<float> out(kBlock, channels / kBlock, reach_[i].window, group_columns, groups);
             if (i == 0) {
-                detail::check_pipeline(seqcnn_incremental_conv_one_hot(unused_, conv_weight_[0], pre_[0],
-                                                                       conv_mask_[0], column, windows[0],
-                                                                       c_.pools[0], activation(), out),
+                detail::check_pipeline(pipeline::seqcnn_incremental_conv_one_hot(
+                                           unused_, conv_weight_[0], pre_[0], conv_mask_[0], column,
+                                           windows[0], c_.pools[0], activation(), out),
                                        "seqcnn_incremental_conv_one_hot");
             } else {
                 Buffer<float> in(delta.data(), conv_[i - 1].outputs_padded, reach_[i - 1].window,
                                  group_columns, groups);
-                detail::check_pipeline(seqcnn_incremental_conv(in, conv_weight_[i], pre_[i], conv_mask_[i],
-                                                               column, windows[i], c_.pools[i], activation(),
-                                                               out),
+                detail::check_pipeline(pipeline::seqcnn_incremental_conv(in, conv_weight_[i], pre_[i],
+                                                                         conv_mask_[i], column, windows[i],
+                                                                         c_.pools[i], activation(), out),
                                        "seqcnn_incremental_conv");
             }
             delta = std::move(out);
@@ -292,7 +300,29 @@ private:
     std::vector<Buffer<float>> conv_weight_, conv_bias_, conv_mask_, pre_;
     // Dense masks per slot (oi, ob, slot) for every dense layer but the last; empty: no dropout there.
     std::vector<Buffer<float>> dense_mask_;
-    Buffer<float> dense_base_, previous_, reference_probabilities_;
+    Buffer<float> dense_base_, reference_probabilities_;
+    // The reference pass's buffers, for the most slots (cropped per call).
+    Buffer<float> input_, dense_bias_, dense_ones_, all_features_, dense_base_storage_, zero_features_;
+    std::vector<Buffer<float>> block_out_;
+
+    void allocate_reference_buffers() {
+        for (int i = 0; i < c_.conv_blocks(); ++i) {
+            const int channels = conv_[i].outputs_padded;
+            pre_.emplace_back(kBlock, channels / kBlock, c_.conv_output_length(i), slots_);
+            block_out_.emplace_back(kBlock, channels / kBlock, c_.pooled_length(i), slots_);
+        }
+        input_ = Buffer<float>(4, c_.sequence_length, slots_);
+        const int units = dense_[0].outputs_padded, columns = round_up(slots_, kGroupColumns);
+        dense_bias_ = Buffer<float>(kBlock, units / kBlock, slots_);
+        for (int slot = 0; slot < slots_; ++slot)
+            for (int u = 0; u < units; ++u) dense_bias_(u % kBlock, u / kBlock, slot) = dense_[0].bias[u];
+        dense_ones_ = Buffer<float>(kBlock, units / kBlock, slots_);
+        dense_ones_.fill(1.f);
+        all_features_ = Buffer<float>(dense_[0].inputs_padded, columns, 1);
+        dense_base_storage_ = Buffer<float>(kBlock, units / kBlock, columns);
+        zero_features_ = Buffer<float>(window_features(), columns, 1);
+        zero_features_.fill(0.f);
+    }
     Buffer<float> unused_{1, 1, 1, 1};
 
     int activation() const { return c_.activation == SeqcnnActivation::Relu ? 0 : 1; }
@@ -339,10 +369,12 @@ private:
                 const float scale = static_cast<float>(1.0 / (1.0 - c_.site_dropout(site)));
                 keep.resize(c_.site_size(site));
                 float *data = mask.data();
+                const int windows = slots_ / (passes_ * strands_);
                 for (int n = 0; n < passes_; ++n) {
                     seqcnn_dropout_keep(c_, o_.seed, static_cast<uint64_t>(n), site, keep.data());
+                    for (int w = 0; w < windows; ++w)
                     for (int strand = 0; strand < strands_; ++strand) {
-                        float *slot = data + static_cast<int64_t>(n * strands_ + strand) * length * padded;
+                        float *slot = data + static_cast<int64_t>(this->slot(w, n, strand)) * length * padded;
                         for (int ch = 0; ch < channels; ++ch)
                             for (int x = 0; x < length; ++x)
                                 slot[static_cast<int64_t>(x) * padded + ch] =
@@ -370,7 +402,7 @@ private:
         // Owned in the shape the next layer reads, (oi, ob, column); the pipeline writes it as (oi, ob, nl,
         // g).
         Buffer<float> h(kBlock, dense_[0].outputs_padded / kBlock, columns);
-        detail::check_pipeline(seqcnn_incremental_dense(
+        detail::check_pipeline(pipeline::seqcnn_incremental_dense(
                                    features, dense_weight(0), dense_base_, mask0, column, offset,
                                    layers == 1 ? kSigmoid : activation(), conv_.back().outputs_padded,
                                    Buffer<float>(h.data(), kBlock, h.dim(1).extent(), group_columns, groups)),
@@ -389,11 +421,13 @@ private:
                 for (int col = 0; col < columns; ++col)
                     std::copy_n(slot_mask.data() + slots[col] * units, units, mask.data() + col * units);
                 detail::check_pipeline(
-                    seqcnn_dense_masked(in, dense_weight(j), bias, activation(), mask, next), "seqcnn_dense");
+                    pipeline::seqcnn_dense_masked(in, dense_weight(j), bias, activation(), mask, next),
+                    "seqcnn_dense");
             } else {
                 Buffer<float> unused(1, 1, 1);
-                detail::check_pipeline(seqcnn_dense(in, dense_weight(j), bias,
-                                                    final_layer ? kSigmoid : activation(), unused, next),
+                detail::check_pipeline(pipeline::seqcnn_dense(in, dense_weight(j), bias,
+                                                              final_layer ? kSigmoid : activation(), unused,
+                                                              next),
                                        "seqcnn_dense");
             }
             h = std::move(next);
@@ -402,35 +436,47 @@ private:
     }
 };
 
-void evaluate_incremental(const SeqcnnNetwork &network, const float *reference, const MutantBatchOptions &o,
-                          const MutantEffects &effects, EffectAccumulator &acc) {
-    const SeqcnnConfig &c = network.config();
-    const int length = c.sequence_length, tasks = effects.tasks;
+// Windows whose reference passes run in one batch: references[w] with its substitutions effects[w],
+// accumulated into acc[w].
+void evaluate_incremental(IncrementalEvaluation &evaluation, const SeqcnnConfig &c,
+                          const std::vector<const float *> &references, const MutantBatchOptions &o,
+                          const MutantEffects *effects, EffectAccumulator *acc) {
+    const int length = c.sequence_length, windows = static_cast<int>(references.size());
     const int strands = o.reverse_complement ? 2 : 1, passes = std::max(o.samples, 1);
-    IncrementalEvaluation evaluation(network, o);
-    evaluation.run_reference(reference);
-    std::vector<std::vector<double>> reference_prediction(passes, std::vector<double>(tasks));
-    for (int n = 0; n < passes; ++n)
-        for (int t = 0; t < tasks; ++t) {
-            double sum = 0;
-            for (int strand = 0; strand < strands; ++strand)
-                sum += evaluation.reference_probability(n * strands + strand, o.tasks[t]);
-            reference_prediction[n][t] = sum / strands;
-            acc.add_reference(n, t, reference_prediction[n][t]);
-        }
+    const int tasks = effects[0].tasks;
+    evaluation.run_reference(references);
+    // reference_prediction[w][n * tasks + t]
+    std::vector<std::vector<double>> reference_prediction(windows, std::vector<double>(passes * tasks));
+    for (int w = 0; w < windows; ++w)
+        for (int n = 0; n < passes; ++n)
+            for (int t = 0; t < tasks; ++t) {
+                double sum = 0;
+                for (int strand = 0; strand < strands; ++strand)
+                    sum += evaluation.reference_probability(evaluation.slot(w, n, strand), o.tasks[t]);
+                reference_prediction[w][n * tasks + t] = sum / strands;
+                acc[w].add_reference(n, t, reference_prediction[w][n * tasks + t]);
+            }
 
-    // Substitutions at one position (up to three, consecutive in `effects`) share a group per strand.
-    std::vector<std::pair<int64_t, int>> sites; // (first substitution, count)
-    const int64_t mutants = static_cast<int64_t>(effects.position.size());
-    for (int64_t m = 0; m < mutants;) {
-        int count = 1;
-        while (m + count < mutants && count < 3 && effects.position[m + count] == effects.position[m])
-            ++count;
-        sites.emplace_back(m, count);
-        m += count;
-    }
+    // Substitutions at one position of one window (up to three, consecutive in its effects) share a group
+    // per strand.
+    struct Site {
+        int window;
+        int64_t first;
+        int count;
+    };
+    std::vector<Site> sites;
     int most = 1;
-    for (const auto &site : sites) most = std::max(most, site.second);
+    for (int w = 0; w < windows; ++w) {
+        const MutantEffects &e = effects[w];
+        const int64_t mutants = static_cast<int64_t>(e.position.size());
+        for (int64_t m = 0; m < mutants;) {
+            int count = 1;
+            while (m + count < mutants && count < 3 && e.position[m + count] == e.position[m]) ++count;
+            sites.push_back({w, m, count});
+            most = std::max(most, count);
+            m += count;
+        }
+    }
     const int group_columns = round_up(most * passes, kGroupColumns);
     const int sites_per_call =
         std::max(1, (o.batch > 0 ? o.batch : kColumnsPerCall) / (group_columns * strands));
@@ -442,24 +488,26 @@ void evaluate_incremental(const SeqcnnNetwork &network, const float *reference, 
         column.fill(0); // padding: slot 0, reference = alternative = A, a zero change
         std::vector<int> positions(groups);
         for (int s = 0; s < count; ++s) {
-            const auto [m0, alts] = sites[first + s];
+            const Site &site = sites[first + s];
+            const MutantEffects &e = effects[site.window];
             for (int strand = 0; strand < strands; ++strand) {
                 const int g = s * strands + strand;
-                const int x = effects.position[m0];
+                const int x = e.position[site.first];
                 positions[g] = strand == 0 ? x : length - 1 - x;
-                for (int a = 0; a < alts; ++a)
+                for (int a = 0; a < site.count; ++a)
                     for (int n = 0; n < passes; ++n) {
                         const int nl = a * passes + n;
-                        column(0, nl, g) = n * strands + strand;
-                        column(1, nl, g) = strand == 0 ? effects.ref[m0 + a] : 3 - effects.ref[m0 + a];
-                        column(2, nl, g) = strand == 0 ? effects.alt[m0 + a] : 3 - effects.alt[m0 + a];
+                        const int ref = e.ref[site.first + a], alt = e.alt[site.first + a];
+                        column(0, nl, g) = evaluation.slot(site.window, n, strand);
+                        column(1, nl, g) = strand == 0 ? ref : 3 - ref;
+                        column(2, nl, g) = strand == 0 ? alt : 3 - alt;
                     }
             }
         }
         const Buffer<float> probabilities = evaluation.run_groups(column, positions);
         for (int s = 0; s < count; ++s) {
-            const auto [m0, alts] = sites[first + s];
-            for (int a = 0; a < alts; ++a)
+            const Site &site = sites[first + s];
+            for (int a = 0; a < site.count; ++a)
                 for (int t = 0; t < tasks; ++t) {
                     const int task = o.tasks[t];
                     for (int n = 0; n < passes; ++n) {
@@ -467,11 +515,83 @@ void evaluate_incremental(const SeqcnnNetwork &network, const float *reference, 
                         for (int strand = 0; strand < strands; ++strand)
                             sum += probabilities(task % kBlock, task / kBlock,
                                                  (s * strands + strand) * group_columns + a * passes + n);
-                        acc.add(m0 + a, t, n, sum / strands, reference_prediction[n][t]);
+                        acc[site.window].add(site.first + a, t, n, sum / strands,
+                                             reference_prediction[site.window][n * tasks + t]);
                     }
                 }
         }
     }
+}
+
+// Bytes the incremental evaluation keeps per slot: the conv blocks' pre-activations and masks, the first
+// dense layer's base and mask.
+int64_t bytes_per_slot(const SeqcnnNetwork &network) {
+    const SeqcnnConfig &c = network.config();
+    int64_t floats = 0;
+    for (int i = 0; i < c.conv_blocks(); ++i) {
+        const int64_t padded = network.packed_conv(i).outputs_padded;
+        floats += padded * (c.conv_output_length(i) + 2 * c.pooled_length(i));
+    }
+    for (int j = 0; j < c.dense_layers(); ++j) floats += 3 * int64_t(network.packed_dense(j).outputs_padded);
+    return floats * static_cast<int64_t>(sizeof(float));
+}
+
+// The substitutions of one window, checked against its reference: saturation when `chosen` is empty.
+MutantEffects list_substitutions(const SeqcnnConfig &c, const float *reference,
+                                 const std::vector<Substitution> &chosen, int tasks) {
+    const int length = c.sequence_length;
+    MutantEffects effects;
+    effects.tasks = tasks;
+    std::vector<int> reference_base(length, -1); // -1: N
+    for (int x = 0; x < length; ++x) {
+        int ones = 0;
+        for (int b = 0; b < 4; ++b) {
+            const float v = reference[b * length + x];
+            if (v != 0.f && v != 1.f) fail("mutant batch: the reference is not one-hot at position {}", x);
+            if (v == 1.f) {
+                reference_base[x] = b;
+                ++ones;
+            }
+        }
+        if (ones > 1) fail("mutant batch: the reference has {} bases at position {}", ones, x);
+    }
+    auto add = [&](int x, int alt) {
+        effects.position.push_back(x);
+        effects.ref.push_back(static_cast<uint8_t>(reference_base[x]));
+        effects.alt.push_back(static_cast<uint8_t>(alt));
+    };
+    if (chosen.empty()) {
+        for (int x = 0; x < length; ++x) {
+            if (reference_base[x] < 0) continue; // N: never mutated
+            for (int alt = 0; alt < 4; ++alt)
+                if (alt != reference_base[x]) add(x, alt);
+        }
+    } else {
+        for (const Substitution &s : chosen) {
+            if (s.position < 0 || s.position >= length)
+                fail("mutant batch: substitution at position {} outside the window of {} bases", s.position,
+                     length);
+            if (s.alt > 3)
+                fail("mutant batch: alternative base index {} at position {} (0..3 = A, C, G, T)", int(s.alt),
+                     s.position);
+            if (reference_base[s.position] < 0)
+                fail("mutant batch: cannot substitute at position {}: the reference is N there", s.position);
+            if (reference_base[s.position] == s.alt)
+                fail("mutant batch: substitution at position {} repeats the reference base", s.position);
+            add(s.position, s.alt);
+        }
+    }
+    return effects;
+}
+
+void finish_effects(MutantEffects &effects, EffectAccumulator &acc, int samples) {
+    const int passes = std::max(samples, 1);
+    effects.beta = std::move(acc.mean);
+    effects.reference_mean = std::move(acc.reference_mean);
+    effects.mutant_mean = std::move(acc.mutant_mean);
+    effects.se.resize(acc.squares.size());
+    for (size_t k = 0; k < acc.squares.size(); ++k)
+        effects.se[k] = samples > 0 ? std::sqrt(acc.squares[k] / passes) : 0.0;
 }
 
 } // namespace
@@ -499,72 +619,52 @@ double seqcnn_incremental_flops(const SeqcnnConfig &c, int64_t evaluations) {
     return per_evaluation * static_cast<double>(evaluations);
 }
 
-MutantEffects seqcnn_mutant_batch(SeqcnnNetwork &network, const float *reference,
-                                  const MutantBatchOptions &o) {
+std::vector<MutantEffects> seqcnn_mutant_batches(SeqcnnNetwork &network, const std::vector<MutantWindow> &windows,
+                                                 const MutantBatchOptions &o) {
     const SeqcnnConfig &c = network.config();
-    const int length = c.sequence_length;
     if (o.samples < 0) fail("mutant batch: samples must be >= 0, got {}", o.samples);
     if (o.tasks.empty()) fail("mutant batch: no tasks requested");
     for (int t : o.tasks)
         if (t < 0 || t >= c.num_tasks())
             fail("mutant batch: task index {} out of range (the model has {})", t, c.num_tasks());
+    if (!o.substitutions.empty() && windows.size() != 1)
+        fail("mutant batch: MutantBatchOptions::substitutions with {} windows (give each window its own)",
+             windows.size());
 
-    MutantEffects effects;
-    effects.tasks = static_cast<int>(o.tasks.size());
-    std::vector<int> reference_base(length, -1); // -1: N
-    for (int x = 0; x < length; ++x) {
-        int ones = 0;
-        for (int b = 0; b < 4; ++b) {
-            const float v = reference[b * length + x];
-            if (v != 0.f && v != 1.f) fail("mutant batch: the reference is not one-hot at position {}", x);
-            if (v == 1.f) {
-                reference_base[x] = b;
-                ++ones;
-            }
-        }
-        if (ones > 1) fail("mutant batch: the reference has {} bases at position {}", ones, x);
+    const int tasks = static_cast<int>(o.tasks.size());
+    std::vector<MutantEffects> effects;
+    std::vector<EffectAccumulator> acc;
+    for (const MutantWindow &w : windows) {
+        effects.push_back(list_substitutions(c, w.reference, o.substitutions.empty() ? w.substitutions
+                                                                                     : o.substitutions,
+                                             tasks));
+        acc.emplace_back(static_cast<int64_t>(effects.back().position.size()), tasks);
     }
-    auto add = [&](int x, int alt) {
-        effects.position.push_back(x);
-        effects.ref.push_back(static_cast<uint8_t>(reference_base[x]));
-        effects.alt.push_back(static_cast<uint8_t>(alt));
-    };
-    if (o.substitutions.empty()) {
-        for (int x = 0; x < length; ++x) {
-            if (reference_base[x] < 0) continue; // N: never mutated
-            for (int alt = 0; alt < 4; ++alt)
-                if (alt != reference_base[x]) add(x, alt);
+    if (o.incremental && !windows.empty()) {
+        // As many windows per reference batch as fit the memory budget (at least one).
+        const int64_t per_window =
+            bytes_per_slot(network) * std::max(o.samples, 1) * (o.reverse_complement ? 2 : 1);
+        const int per_call = static_cast<int>(std::clamp<int64_t>(
+            std::min<int64_t>(kReferenceBytesPerCall / per_window, kWindowsPerCall), 1,
+            static_cast<int64_t>(windows.size())));
+        IncrementalEvaluation evaluation(network, o, per_call);
+        for (size_t first = 0; first < windows.size(); first += per_call) {
+            const size_t last = std::min(windows.size(), first + per_call);
+            std::vector<const float *> references;
+            for (size_t w = first; w < last; ++w) references.push_back(windows[w].reference);
+            evaluate_incremental(evaluation, c, references, o, &effects[first], &acc[first]);
         }
     } else {
-        for (const Substitution &s : o.substitutions) {
-            if (s.position < 0 || s.position >= length)
-                fail("mutant batch: substitution at position {} outside the window of {} bases", s.position,
-                     length);
-            if (s.alt > 3)
-                fail("mutant batch: alternative base index {} at position {} (0..3 = A, C, G, T)", int(s.alt),
-                     s.position);
-            if (reference_base[s.position] < 0)
-                fail("mutant batch: cannot substitute at position {}: the reference is N there", s.position);
-            if (reference_base[s.position] == s.alt)
-                fail("mutant batch: substitution at position {} repeats the reference base", s.position);
-            add(s.position, s.alt);
-        }
+        for (size_t w = 0; w < windows.size(); ++w)
+            evaluate_naive(network, windows[w].reference, o, effects[w], acc[w]);
     }
-    const int64_t mutants = static_cast<int64_t>(effects.position.size());
-    EffectAccumulator acc(mutants, effects.tasks);
-    if (o.incremental)
-        evaluate_incremental(network, reference, o, effects, acc);
-    else
-        evaluate_naive(network, reference, o, effects, acc);
-
-    const int passes = std::max(o.samples, 1);
-    effects.beta = std::move(acc.mean);
-    effects.reference_mean = std::move(acc.reference_mean);
-    effects.mutant_mean = std::move(acc.mutant_mean);
-    effects.se.resize(acc.squares.size());
-    for (size_t k = 0; k < acc.squares.size(); ++k)
-        effects.se[k] = o.samples > 0 ? std::sqrt(acc.squares[k] / passes) : 0.0;
+    for (size_t w = 0; w < windows.size(); ++w) finish_effects(effects[w], acc[w], o.samples);
     return effects;
+}
+
+MutantEffects seqcnn_mutant_batch(SeqcnnNetwork &network, const float *reference,
+                                  const MutantBatchOptions &o) {
+    return std::move(seqcnn_mutant_batches(network, {MutantWindow{reference, {}}}, o)[0]);
 }
 
 } // namespace causeway

@@ -6,13 +6,13 @@
 #include <HalideBuffer.h>
 
 #include "causeway/error.h"
+#include "dispatch/seqcnn_conv.h"
+#include "dispatch/seqcnn_conv_masked.h"
+#include "dispatch/seqcnn_conv_one_hot.h"
+#include "dispatch/seqcnn_conv_one_hot_masked.h"
+#include "dispatch/seqcnn_dense.h"
+#include "dispatch/seqcnn_dense_masked.h"
 #include "halide_call.h"
-#include "seqcnn_conv.h"
-#include "seqcnn_conv_masked.h"
-#include "seqcnn_conv_one_hot.h"
-#include "seqcnn_conv_one_hot_masked.h"
-#include "seqcnn_dense.h"
-#include "seqcnn_dense_masked.h"
 
 namespace causeway {
 
@@ -161,15 +161,17 @@ struct SeqcnnNetwork::Impl {
             const int pad = c.conv_pad_left(i), pool = c.pools[i];
             if (i == 0) {
                 detail::check_pipeline(
-                    masked ? seqcnn_conv_one_hot_masked(input, conv_weight[0], conv_bias[0], pad, pool, act,
-                                                        m, out)
-                           : seqcnn_conv_one_hot(input, conv_weight[0], conv_bias[0], pad, pool, act, m, out),
+                    masked ? pipeline::seqcnn_conv_one_hot_masked(input, conv_weight[0], conv_bias[0], pad,
+                                                                  pool, act, m, out)
+                           : pipeline::seqcnn_conv_one_hot(input, conv_weight[0], conv_bias[0], pad, pool,
+                                                           act, m, out),
                     "seqcnn_conv_one_hot");
             } else {
                 Buffer<float> in(conv_out[i - 1].data(), channels_padded[i - 1], c.pooled_length(i - 1), n);
                 detail::check_pipeline(
-                    masked ? seqcnn_conv_masked(in, conv_weight[i], conv_bias[i], pad, pool, act, m, out)
-                           : seqcnn_conv(in, conv_weight[i], conv_bias[i], pad, pool, act, m, out),
+                    masked ? pipeline::seqcnn_conv_masked(in, conv_weight[i], conv_bias[i], pad, pool, act, m,
+                                                          out)
+                           : pipeline::seqcnn_conv(in, conv_weight[i], conv_bias[i], pad, pool, act, m, out),
                     "seqcnn_conv");
             }
         }
@@ -184,10 +186,10 @@ struct SeqcnnNetwork::Impl {
             const bool masked = !final_layer && masks && masks->keep[site];
             Buffer<float> m = masked ? site_mask(*masks, site, start, count) : unused_3d;
             const int mode = final_layer ? kSigmoid : act;
-            detail::check_pipeline(masked
-                                       ? seqcnn_dense_masked(in, dense_weight[j], dense_bias[j], mode, m, out)
-                                       : seqcnn_dense(in, dense_weight[j], dense_bias[j], mode, m, out),
-                                   "seqcnn_dense");
+            detail::check_pipeline(
+                masked ? pipeline::seqcnn_dense_masked(in, dense_weight[j], dense_bias[j], mode, m, out)
+                       : pipeline::seqcnn_dense(in, dense_weight[j], dense_bias[j], mode, m, out),
+                "seqcnn_dense");
         }
         const Buffer<float> &result = dense_out.back();
         const int tasks = c.num_tasks();

@@ -26,18 +26,18 @@
 #include "causeway/study/adam.h"
 #include "causeway/study/split.h"
 #include "causeway/tsv.h"
+#include "dispatch/seqcnn_conv.h"
+#include "dispatch/seqcnn_conv_grad_input.h"
+#include "dispatch/seqcnn_conv_grad_weight.h"
+#include "dispatch/seqcnn_conv_grad_weight_one_hot.h"
+#include "dispatch/seqcnn_conv_one_hot.h"
+#include "dispatch/seqcnn_dense.h"
+#include "dispatch/seqcnn_dense_grad_input.h"
+#include "dispatch/seqcnn_dense_grad_input_activation.h"
+#include "dispatch/seqcnn_dense_grad_weight.h"
+#include "dispatch/seqcnn_loss.h"
+#include "dispatch/seqcnn_pool_backward.h"
 #include "halide_call.h"
-#include "seqcnn_conv.h"
-#include "seqcnn_conv_grad_input.h"
-#include "seqcnn_conv_grad_weight.h"
-#include "seqcnn_conv_grad_weight_one_hot.h"
-#include "seqcnn_conv_one_hot.h"
-#include "seqcnn_dense.h"
-#include "seqcnn_dense_grad_input.h"
-#include "seqcnn_dense_grad_input_activation.h"
-#include "seqcnn_dense_grad_weight.h"
-#include "seqcnn_loss.h"
-#include "seqcnn_pool_backward.h"
 
 namespace causeway {
 
@@ -245,13 +245,14 @@ struct SeqcnnTrainer::Impl {
             const int cp = channels_p[i];
             Buffer<float> out(relu_conv[i].data(), kBlock, cp / kBlock, lc, n);
             if (i == 0) {
-                detail::check_pipeline(seqcnn_conv_one_hot(input, conv_weight[0], conv_bias[0],
-                                                           c.conv_pad_left(0), 1, kRelu, unused_4d, out),
+                detail::check_pipeline(pipeline::seqcnn_conv_one_hot(input, conv_weight[0], conv_bias[0],
+                                                                     c.conv_pad_left(0), 1, kRelu, unused_4d,
+                                                                     out),
                                        "seqcnn_conv_one_hot");
             } else {
                 Buffer<float> in = pooled[i - 1].cropped(2, 0, n);
-                detail::check_pipeline(seqcnn_conv(in, conv_weight[i], conv_bias[i], c.conv_pad_left(i), 1,
-                                                   kRelu, unused_4d, out),
+                detail::check_pipeline(pipeline::seqcnn_conv(in, conv_weight[i], conv_bias[i],
+                                                             c.conv_pad_left(i), 1, kRelu, unused_4d, out),
                                        "seqcnn_conv");
             }
             // Max-pool, activation, dropout (multipliers shared by the batch when the extent is 1).
@@ -278,8 +279,9 @@ struct SeqcnnTrainer::Impl {
         for (int j = 0; j < last_dense(); ++j) {
             Buffer<float> in = j == 0 ? features : hidden[j - 1].cropped(1, 0, n);
             Buffer<float> out(relu_dense[j].data(), kBlock, units_p[j] / kBlock, n);
-            detail::check_pipeline(seqcnn_dense(in, dense_weight[j], dense_bias[j], kRelu, unused_3d, out),
-                                   "seqcnn_dense");
+            detail::check_pipeline(
+                pipeline::seqcnn_dense(in, dense_weight[j], dense_bias[j], kRelu, unused_3d, out),
+                "seqcnn_dense");
             const Buffer<float> &m = mults[c.conv_blocks() + j];
             const bool shared = m.dim(1).extent() == 1;
             for (int s = 0; s < n; ++s) {
@@ -296,8 +298,8 @@ struct SeqcnnTrainer::Impl {
         Buffer<float> grad_tasks = grad_logits.cropped(0, 0, tasks).cropped(1, 0, n);
         Buffer<float> loss_rows = loss_out.cropped(0, 0, n);
         const float scale = static_cast<float>(1.0 / (double(n) * tasks));
-        detail::check_pipeline(seqcnn_loss(last_in, dense_weight[last], dense_bias[last], label_buffer, scale,
-                                           grad_tasks, loss_rows),
+        detail::check_pipeline(pipeline::seqcnn_loss(last_in, dense_weight[last], dense_bias[last],
+                                                     label_buffer, scale, grad_tasks, loss_rows),
                                "seqcnn_loss");
         double loss = 0;
         for (int s = 0; s < n; ++s) loss += loss_rows(s);
@@ -308,37 +310,39 @@ struct SeqcnnTrainer::Impl {
         for (int j = last; j >= 0; --j) {
             Buffer<float> g = j == last ? grad_logits.cropped(1, 0, n) : grad_pre[j].cropped(1, 0, n);
             Buffer<float> in = j == 0 ? features : hidden[j - 1].cropped(1, 0, n);
-            detail::check_pipeline(seqcnn_dense_grad_weight(g, in, dense_grad_weight[j], dense_grad_bias[j]),
-                                   "seqcnn_dense_grad_weight");
+            detail::check_pipeline(
+                pipeline::seqcnn_dense_grad_weight(g, in, dense_grad_weight[j], dense_grad_bias[j]),
+                "seqcnn_dense_grad_weight");
             if (j > 0) {
                 Buffer<float> out = grad_pre[j - 1].cropped(1, 0, n);
                 Buffer<float> r = relu_dense[j - 1].cropped(1, 0, n);
-                detail::check_pipeline(seqcnn_dense_grad_input_activation(
+                detail::check_pipeline(pipeline::seqcnn_dense_grad_input_activation(
                                            g, dense_weight[j], r, mults[c.conv_blocks() + j - 1], out),
                                        "seqcnn_dense_grad_input_activation");
             } else {
                 Buffer<float> out(grad_pooled[last_conv()].data(), features_p(), n);
-                detail::check_pipeline(seqcnn_dense_grad_input(g, dense_weight[0], unused_2d, unused_2d, out),
-                                       "seqcnn_dense_grad_input");
+                detail::check_pipeline(
+                    pipeline::seqcnn_dense_grad_input(g, dense_weight[0], unused_2d, unused_2d, out),
+                    "seqcnn_dense_grad_input");
             }
         }
         for (int i = last_conv(); i >= 0; --i) {
             Buffer<float> a = relu_conv[i].cropped(2, 0, n), gp = grad_pooled[i].cropped(2, 0, n);
             Buffer<float> gc = grad_conv[i].cropped(2, 0, n);
-            detail::check_pipeline(seqcnn_pool_backward(a, gp, mults[i], c.pools[i], gc),
+            detail::check_pipeline(pipeline::seqcnn_pool_backward(a, gp, mults[i], c.pools[i], gc),
                                    "seqcnn_pool_backward");
             const int pad = c.conv_pad_left(i);
             if (i == 0) {
-                detail::check_pipeline(
-                    seqcnn_conv_grad_weight_one_hot(gc, input, pad, conv_grad_weight[0], conv_grad_bias[0]),
-                    "seqcnn_conv_grad_weight_one_hot");
+                detail::check_pipeline(pipeline::seqcnn_conv_grad_weight_one_hot(
+                                           gc, input, pad, conv_grad_weight[0], conv_grad_bias[0]),
+                                       "seqcnn_conv_grad_weight_one_hot");
             } else {
                 Buffer<float> in = pooled[i - 1].cropped(2, 0, n);
                 detail::check_pipeline(
-                    seqcnn_conv_grad_weight(gc, in, pad, conv_grad_weight[i], conv_grad_bias[i]),
+                    pipeline::seqcnn_conv_grad_weight(gc, in, pad, conv_grad_weight[i], conv_grad_bias[i]),
                     "seqcnn_conv_grad_weight");
                 Buffer<float> out = grad_pooled[i - 1].cropped(2, 0, n);
-                detail::check_pipeline(seqcnn_conv_grad_input(gc, conv_weight[i], pad, out),
+                detail::check_pipeline(pipeline::seqcnn_conv_grad_input(gc, conv_weight[i], pad, out),
                                        "seqcnn_conv_grad_input");
             }
         }

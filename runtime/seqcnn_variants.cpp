@@ -67,35 +67,6 @@ private:
     htsLogLevel saved_;
 };
 
-// A temporary file next to the destination, renamed over it by commit() and removed otherwise: for the
-// outputs htslib writes through its own file handle (BGZF, VCF, BCF), which AtomicOutput cannot lend.
-class TempOutputPath {
-public:
-    explicit TempOutputPath(std::string path) : path_(std::move(path)), temp_(path_ + ".tmp.XXXXXX") {
-        const int fd = mkstemp(temp_.data());
-        if (fd < 0) fail("cannot create output file: {}: {}", path_, std::strerror(errno));
-        const mode_t mask = umask(0);
-        umask(mask);
-        fchmod(fd, 0666 & ~mask); // mkstemp creates 0600
-        close(fd);
-    }
-    ~TempOutputPath() {
-        if (!committed_) unlink(temp_.c_str());
-    }
-    TempOutputPath(const TempOutputPath &) = delete;
-    TempOutputPath &operator=(const TempOutputPath &) = delete;
-    const std::string &temp() const { return temp_; }
-    void commit() {
-        if (std::rename(temp_.c_str(), path_.c_str()) != 0)
-            fail("cannot move output into place: {}: {}", path_, std::strerror(errno));
-        committed_ = true;
-    }
-
-private:
-    std::string path_, temp_;
-    bool committed_ = false;
-};
-
 struct HtsFileCloser {
     void operator()(htsFile *f) const {
         if (f) hts_close(f);
@@ -356,7 +327,7 @@ void write_tsv(const ScoreVariantsOptions &o, const std::vector<Variant> &varian
         out.commit();
         return;
     }
-    TempOutputPath temp(o.out);
+    TemporaryOutputPath temp(o.out);
     BGZF *bgzf = bgzf_open(temp.temp().c_str(), "w");
     if (!bgzf) fail("cannot open output file: {}: {}", o.out, std::strerror(errno));
     bool ok = true;
@@ -429,7 +400,7 @@ void write_vcf(const ScoreVariantsOptions &o, const ReadVariants &read,
     for (size_t i = 0; i < read.variants.size(); ++i)
         scored.emplace(std::make_pair(read.variants[i].record, read.variants[i].allele), i);
 
-    TempOutputPath temp(o.out);
+    TemporaryOutputPath temp(o.out);
     const char *mode = ends_with(o.out, ".bcf") ? "wb" : ends_with(o.out, ".gz") ? "wz" : "w";
     HtsFilePtr out(hts_open(temp.temp().c_str(), mode));
     if (!out) fail("cannot open output file: {}: {}", o.out, std::strerror(errno));
@@ -561,29 +532,41 @@ ScoreVariantsSummary seqcnn_score_variants(const ScoreVariantsOptions &o) {
     SeqcnnNetwork network(model);
     Progress progress("score-variants", static_cast<int64_t>(variants.size()));
     int64_t done = 0;
-    for (size_t w = 0; w < windows.size(); ++w) {
-        const Window &window = windows[w];
-        const std::string &chrom = read.fasta_chroms[window.fasta_chrom];
-        const bool padded = window.start < 0 || window.start + length > fasta.length(chrom);
-        const std::vector<float> one_hot =
-            seqcnn_one_hot(fasta.fetch_padded(chrom, window.start, window.start + length));
-        batch.substitutions = window.substitutions;
-        const auto start = std::chrono::steady_clock::now();
-        const MutantEffects effects = seqcnn_mutant_batch(network, one_hot.data(), batch);
-        summary.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        for (size_t i : window_variants[w]) {
-            const size_t m = static_cast<size_t>(variants[i].substitution);
-            for (size_t t = 0; t < tasks; ++t) {
-                double *s = &scores[(i * tasks + t) * kScoreFields];
-                s[0] = effects.reference_mean[t];
-                s[1] = effects.mutant_mean[m * tasks + t];
-                s[2] = effects.beta[m * tasks + t];
-                s[3] = effects.se[m * tasks + t];
-            }
-            variants[i].padded = padded;
-            summary.padded += padded;
+    // Windows go to the mutant batch in chunks, so that their reference passes share batches (the
+    // reference pass is most of the work when each window holds one variant) and progress moves.
+    constexpr size_t kWindowsPerChunk = 64;
+    for (size_t first = 0; first < windows.size(); first += kWindowsPerChunk) {
+        const size_t last = std::min(windows.size(), first + kWindowsPerChunk);
+        std::vector<std::vector<float>> one_hot;
+        std::vector<MutantWindow> chunk;
+        std::vector<bool> padded;
+        for (size_t w = first; w < last; ++w) {
+            const Window &window = windows[w];
+            const std::string &chrom = read.fasta_chroms[window.fasta_chrom];
+            padded.push_back(window.start < 0 || window.start + length > fasta.length(chrom));
+            one_hot.push_back(seqcnn_one_hot(fasta.fetch_padded(chrom, window.start, window.start + length)));
         }
-        done += static_cast<int64_t>(window_variants[w].size());
+        for (size_t w = first; w < last; ++w)
+            chunk.push_back(MutantWindow{one_hot[w - first].data(), windows[w].substitutions});
+        const auto start = std::chrono::steady_clock::now();
+        const std::vector<MutantEffects> effects = seqcnn_mutant_batches(network, chunk, batch);
+        summary.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        for (size_t w = first; w < last; ++w) {
+            const MutantEffects &e = effects[w - first];
+            for (size_t i : window_variants[w]) {
+                const size_t m = static_cast<size_t>(variants[i].substitution);
+                for (size_t t = 0; t < tasks; ++t) {
+                    double *s = &scores[(i * tasks + t) * kScoreFields];
+                    s[0] = e.reference_mean[t];
+                    s[1] = e.mutant_mean[m * tasks + t];
+                    s[2] = e.beta[m * tasks + t];
+                    s[3] = e.se[m * tasks + t];
+                }
+                variants[i].padded = padded[w - first];
+                summary.padded += padded[w - first];
+            }
+            done += static_cast<int64_t>(window_variants[w].size());
+        }
         progress.update(done);
     }
     progress.finish();

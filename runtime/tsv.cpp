@@ -80,29 +80,40 @@ TsvReader::~TsvReader() {
     if (gz_) gzclose(static_cast<gzFile>(gz_));
 }
 
-bool TsvReader::read_line() {
-    buffer_.clear();
-    auto gz = static_cast<gzFile>(gz_);
+bool read_text_line(gzFile gz, std::string &line, const std::string &path, size_t &line_number,
+                    size_t max_bytes) {
+    line.clear();
     char chunk[8192];
     bool any = false;
+    // gzgets ends its copy with a NUL, so a NUL in the data hides the bytes after it; comparing how far
+    // the stream moved with how much strlen sees reveals it.
+    z_off_t position = gztell(gz);
     while (gzgets(gz, chunk, sizeof chunk)) {
         any = true;
-        size_t n = std::strlen(chunk);
-        buffer_.append(chunk, n);
+        const size_t n = std::strlen(chunk);
+        const z_off_t moved = gztell(gz);
+        if (moved - position != static_cast<z_off_t>(n))
+            fail("binary data (a NUL byte) in {}:{}", path, line_number + 1);
+        position = moved;
+        line.append(chunk, n);
         // A corrupt file (or a gzip bomb) must not grow one line until memory runs out.
-        if (buffer_.size() > kMaxLineBytes)
-            fail("line {} is longer than {} MiB (not a text table?): {}", line_ + 1, kMaxLineBytes >> 20, path_);
+        if (line.size() > max_bytes)
+            fail("line {} is longer than {} MiB (not a text file?): {}", line_number + 1, max_bytes >> 20,
+                 path);
         if (n && chunk[n - 1] == '\n') break;
     }
     int errnum = 0;
     const char *message = gzerror(gz, &errnum);
     if (errnum != Z_OK && errnum != Z_STREAM_END)
-        fail("cannot read {} (corrupt or truncated gzip?): {} at line {}", path_, message, line_ + 1);
+        fail("cannot read {} (corrupt or truncated gzip?): {} at line {}", path, message, line_number + 1);
     if (!any) return false;
-    ++line_;
-    while (!buffer_.empty() && (buffer_.back() == '\n' || buffer_.back() == '\r')) buffer_.pop_back();
-    if (buffer_.find('\0') != std::string::npos) fail("binary data (a NUL byte) in {}:{}", path_, line_);
+    ++line_number;
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
     return true;
+}
+
+bool TsvReader::read_line() {
+    return read_text_line(static_cast<gzFile>(gz_), buffer_, path_, line_, kMaxLineBytes);
 }
 
 size_t TsvReader::column(std::string_view name) const {

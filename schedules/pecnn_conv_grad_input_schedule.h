@@ -2,6 +2,7 @@
 #pragma once
 
 #include "Halide.h"
+#include "schedules/cuda/pecnn_cuda_schedule.h"
 #include "schedules/pecnn_target.h"
 
 namespace causeway {
@@ -34,7 +35,14 @@ template <typename G> void schedule_pecnn_conv_grad_input_cpu(G &g, const Halide
 }
 
 template <typename G> void schedule_pecnn_conv_grad_input(G &g, const Halide::Target &target) {
-    if (target.has_gpu_feature()) throw Halide::CompileError("pecnn_conv_grad_input: no GPU schedule yet");
+    if (target.has_gpu_feature()) {
+        schedule_pecnn_conv_grad_input_cuda(g);
+        return;
+    }
+    // ARM (NEON): the forward's NEON block with input and output roles swapped: 8 vectors of input
+    // channels x 2 bins = 16 accumulators.
+    // Derived from the NEON register budget, untimed: qemu checks correctness only (pecnn_arm_block).
+    if (is_arm_target(target)) pecnn_arm_block(target, "pecnn_conv_grad_input");
     schedule_pecnn_conv_grad_input_cpu(g, target);
 }
 

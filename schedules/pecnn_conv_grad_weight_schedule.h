@@ -2,6 +2,7 @@
 #pragma once
 
 #include "Halide.h"
+#include "schedules/cuda/pecnn_cuda_schedule.h"
 #include "schedules/pecnn_target.h"
 
 namespace causeway {
@@ -51,7 +52,14 @@ template <typename G> void schedule_pecnn_conv_grad_weight_cpu(G &g, const Halid
 }
 
 template <typename G> void schedule_pecnn_conv_grad_weight(G &g, const Halide::Target &target) {
-    if (target.has_gpu_feature()) throw Halide::CompileError("pecnn_conv_grad_weight: no GPU schedule yet");
+    if (target.has_gpu_feature()) {
+        schedule_pecnn_conv_grad_weight_cuda(g);
+        return;
+    }
+    // ARM (NEON): 32 output channels in 8 vectors x 2 taps or input channels = 16 accumulators, the rest of
+    // the 32 registers for the gradient and input loads.
+    // Derived from the NEON register budget, untimed: qemu checks correctness only (pecnn_arm_block).
+    if (is_arm_target(target)) pecnn_arm_block(target, "pecnn_conv_grad_weight");
     schedule_pecnn_conv_grad_weight_cpu(g, target);
 }
 

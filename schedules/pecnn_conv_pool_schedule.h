@@ -2,6 +2,7 @@
 #pragma once
 
 #include "Halide.h"
+#include "schedules/cuda/pecnn_cuda_schedule.h"
 #include "schedules/pecnn_target.h"
 
 namespace causeway {
@@ -23,7 +24,13 @@ template <typename G> void schedule_pecnn_conv_pool_cpu(G &g, const Halide::Targ
 }
 
 template <typename G> void schedule_pecnn_conv_pool(G &g, const Halide::Target &target) {
-    if (target.has_gpu_feature()) throw Halide::CompileError("pecnn_conv_pool: no GPU schedule yet");
+    if (target.has_gpu_feature()) {
+        schedule_pecnn_conv_pool_cuda(g);
+        return;
+    }
+    // ARM (NEON): pecnn_conv's NEON block (8 vectors x 2 bins = 16 accumulators), pooled in registers.
+    // Derived from the NEON register budget, untimed: qemu checks correctness only (pecnn_arm_block).
+    if (is_arm_target(target)) pecnn_arm_block(target, "pecnn_conv_pool");
     schedule_pecnn_conv_pool_cpu(g, target);
 }
 

@@ -2,11 +2,12 @@
 #pragma once
 
 #include "Halide.h"
+#include "schedules/cuda/pecnn_cuda_schedule.h"
 #include "schedules/pecnn_target.h"
 
 namespace causeway {
 
-// x86-64 (AVX-512, AVX2, SSE4.1) and, until it gets its own, ARM: output channels in vector registers,
+// x86-64 (AVX-512, AVX2, SSE4.1) and ARM (NEON): output channels in vector registers,
 // a block of bins unrolled, so that each weight vector loaded serves x_block FMAs and each broadcast input
 // value serves co_vectors FMAs. Weights are transposed once to output-channel-innermost (a strided weight
 // load cost 3x), and each row's input is copied once into a zero-padded, channels-innermost strip so the
@@ -31,8 +32,14 @@ template <typename G> void schedule_pecnn_conv(G &g, const Halide::Target &targe
     // CUDA and a tuned ARM schedule plug in here (issue 8); every CPU target takes the register-blocked
     // schedule sized from the target's vector width and register count.
     if (target.has_gpu_feature()) {
-        throw Halide::CompileError("pecnn_conv: no GPU schedule yet");
+        schedule_pecnn_conv_cuda(g);
+        return;
     }
+    // ARM (NEON): the register-blocked CPU schedule at NEON's sizes: a 32-channel block is 8 vectors x 2 bins
+    // = 16 accumulators, 8 weight loads and 2 broadcasts per step; the input strip is copied in 4-lane
+    // vectors. Derived from the NEON register budget, untimed: qemu checks correctness only
+    // (pecnn_arm_block).
+    if (is_arm_target(target)) pecnn_arm_block(target, "pecnn_conv");
     schedule_pecnn_conv_cpu(g, target);
 }
 

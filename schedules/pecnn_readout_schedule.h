@@ -6,6 +6,8 @@
 
 #include "Halide.h"
 #include "generators/pecnn_readout_algorithm.h"
+#include "schedules/cuda/pecnn_cuda_schedule.h"
+#include "schedules/pecnn_target.h"
 
 namespace causeway {
 
@@ -32,7 +34,14 @@ inline void schedule_pecnn_readout_head(PecnnReadoutAlgorithm &a, Halide::Func c
 
 template <typename Out>
 void schedule_pecnn_readout(PecnnReadoutAlgorithm &a, Out &prediction, const Halide::Target &target) {
-    if (target.has_gpu_feature()) throw Halide::CompileError("pecnn_readout: no GPU schedule yet");
+    if (target.has_gpu_feature()) {
+        schedule_pecnn_readout_cuda(a, prediction);
+        return;
+    }
+    // ARM (NEON): channels in 4-lane vectors, genes in parallel, as on x86 (the parallel grain does not
+    // depend on the vector ISA).
+    // Derived from the NEON register budget, untimed: qemu checks correctness only (pecnn_arm_block).
+    if (is_arm_target(target)) pecnn_arm_block(target, "pecnn_readout");
     const int vector = target.natural_vector_size<float>();
     (void)vector;
     prediction.parallel(a.g);
@@ -41,7 +50,13 @@ void schedule_pecnn_readout(PecnnReadoutAlgorithm &a, Out &prediction, const Hal
 
 template <typename G> void schedule_pecnn_readout_backward(G &gen, const Halide::Target &target) {
     using namespace Halide;
-    if (target.has_gpu_feature()) throw Halide::CompileError("pecnn_readout_backward: no GPU schedule yet");
+    if (target.has_gpu_feature()) {
+        schedule_pecnn_readout_backward_cuda(gen);
+        return;
+    }
+    // ARM (NEON): channels in 4-lane vectors; the gene sum in 16 parallel parts, as on x86.
+    // Derived from the NEON register budget, untimed: qemu checks correctness only (pecnn_arm_block).
+    if (is_arm_target(target)) pecnn_arm_block(target, "pecnn_readout_backward");
     const int vector = target.natural_vector_size<float>();
     auto &a = gen.a;
     a.prediction.compute_root().parallel(a.g);

@@ -1,6 +1,8 @@
 // Target facts shared by the PECNN schedules: the register block each CPU family affords.
 #pragma once
 
+#include <string>
+
 #include "Halide.h"
 
 namespace causeway {
@@ -29,6 +31,33 @@ inline CpuBlock pecnn_cpu_block(const Halide::Target &target) {
     const int accumulators = many_registers ? 16 : 12;
     block.x_block = std::max(1, accumulators / block.co_vectors);
     return block;
+}
+
+// ARM 64-bit (arm-64-linux): NEON, 32 registers of 4 floats. Every ARM schedule branch checks its target
+// here. Halide 14 accepts the sve/sve2 target features, but its code generator does not emit scalable
+// vectors for these pipelines (their vector widths are fixed at compile time), so such a target is refused
+// rather than compiled into NEON code that claims to be SVE.
+// Not measured: the ARM schedules are derived from this register budget and run only under qemu-aarch64
+// here (scripts/arm64_suite.sh), which checks their results but cannot time them.
+inline CpuBlock pecnn_arm_block(const Halide::Target &target, const char *pipeline) {
+    using T = Halide::Target;
+    if (target.arch != T::ARM || target.bits != 64)
+        throw Halide::CompileError(std::string(pipeline) + ": the ARM schedule needs an arm-64 target");
+    if (target.has_feature(T::SVE) || target.has_feature(T::SVE2))
+        throw Halide::CompileError(std::string(pipeline) +
+                                   ": SVE is not supported by Halide 14's code generator for causeway's "
+                                   "pipelines; use arm-64-linux (NEON)");
+    const CpuBlock block = pecnn_cpu_block(target);
+    // 32-channel block = 8 NEON vectors; x_block 2 gives 16 accumulators, leaving 16 registers for the 8
+    // weight vectors of a step and the broadcasts. x_block 3 would also fit (24 + 8) but no longer divides
+    // the pooled tiles (DeepSEA pools by 4) without recomputing positions.
+    if (block.vector != 4 || block.co_vectors != 8 || block.x_block != 2)
+        throw Halide::CompileError(std::string(pipeline) + ": unexpected NEON register block");
+    return block;
+}
+
+inline bool is_arm_target(const Halide::Target &target) {
+    return target.arch == Halide::Target::ARM;
 }
 
 // Splits a (channel, bin, row...) output into 32-channel x x_block-bin register tiles, channels in

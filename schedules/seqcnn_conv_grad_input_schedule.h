@@ -2,11 +2,12 @@
 #pragma once
 
 #include "Halide.h"
+#include "schedules/cuda/seqcnn_cuda_schedule.h"
 #include "schedules/pecnn_target.h"
 
 namespace causeway {
 
-// x86-64 and, until it gets its own, ARM. The forward convolution's register block with the roles of the
+// x86-64 and ARM (NEON). The forward convolution's register block with the roles of the
 // channels swapped: 32 input channels in vectors x x_block positions unrolled; per reduction step
 // (output channel, tap) co_vectors loads of the transposed weights and x_block broadcasts of the gradient.
 // Loop order as the forward's: channel block outermost, then sequences, then positions, so that a block's
@@ -43,7 +44,13 @@ template <typename G> void schedule_seqcnn_conv_grad_input_cpu(G &g, const Halid
 }
 
 template <typename G> void schedule_seqcnn_conv_grad_input(G &g, const Halide::Target &target) {
-    if (target.has_gpu_feature()) throw Halide::CompileError("seqcnn_conv_grad_input: no GPU schedule yet");
+    if (target.has_gpu_feature()) {
+        schedule_seqcnn_conv_grad_input_cuda(g);
+        return;
+    }
+    // ARM (NEON): the forward's NEON block (8 vectors x 2 positions = 16 accumulators), roles swapped.
+    // Derived from the NEON register budget, untimed: qemu checks correctness only (pecnn_arm_block).
+    if (is_arm_target(target)) pecnn_arm_block(target, "seqcnn_conv_grad_input");
     schedule_seqcnn_conv_grad_input_cpu(g, target);
 }
 

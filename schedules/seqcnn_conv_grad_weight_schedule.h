@@ -2,11 +2,12 @@
 #pragma once
 
 #include "Halide.h"
+#include "schedules/cuda/seqcnn_cuda_schedule.h"
 #include "schedules/pecnn_target.h"
 
 namespace causeway {
 
-// x86-64 and, until it gets its own, ARM. Register block: 32 output channels in vectors x a block of input
+// x86-64 and ARM (NEON). Register block: 32 output channels in vectors x a block of input
 // channels unrolled (4 for the one-hot input, x_block otherwise); the (position, sequence) reduction
 // streams past it: per step co_vectors loads of the gradient, ci_block broadcasts of the input (contiguous,
 // channels innermost) and co_vectors * ci_block FMAs. Tasks are (output block, tap) pairs, in parallel.
@@ -19,7 +20,8 @@ namespace causeway {
 template <typename G> void schedule_seqcnn_conv_grad_weight_cpu(G &g, const Halide::Target &target) {
     using namespace Halide;
     const CpuBlock block = pecnn_cpu_block(target);
-    const int ci_block = g.one_hot_input ? 4 : block.x_block;
+    // On ARM the 4 one-hot channels x 8 vectors would be 32 accumulators, the whole NEON register file.
+    const int ci_block = g.one_hot_input && !is_arm_target(target) ? 4 : block.x_block;
     Var co_o("co_o"), co_i("co_i"), ci_o("ci_o"), ci_i("ci_i"), task("task");
     RVar rxo("rxo"), rxi("rxi");
     g.grad_weight.split(g.co, co_o, co_i, kPecnnChannelBlock)
@@ -45,7 +47,14 @@ template <typename G> void schedule_seqcnn_conv_grad_weight_cpu(G &g, const Hali
 }
 
 template <typename G> void schedule_seqcnn_conv_grad_weight(G &g, const Halide::Target &target) {
-    if (target.has_gpu_feature()) throw Halide::CompileError("seqcnn_conv_grad_weight: no GPU schedule yet");
+    if (target.has_gpu_feature()) {
+        schedule_seqcnn_conv_grad_weight_cuda(g);
+        return;
+    }
+    // ARM (NEON): 32 output channels in 8 vectors x 2 input channels = 16 accumulators, the one-hot input
+    // included (its 4 channels at once, as on AVX-512, would take all 32 registers as accumulators).
+    // Derived from the NEON register budget, untimed: qemu checks correctness only (pecnn_arm_block).
+    if (is_arm_target(target)) pecnn_arm_block(target, "seqcnn_conv_grad_weight");
     schedule_seqcnn_conv_grad_weight_cpu(g, target);
 }
 

@@ -3,11 +3,12 @@
 #pragma once
 
 #include "Halide.h"
+#include "schedules/cuda/seqcnn_cuda_schedule.h"
 #include "schedules/pecnn_target.h"
 
 namespace causeway {
 
-// x86-64 (AVX-512, AVX2, SSE4.1) and, until it gets its own, ARM. The register block is pecnn_conv's: 32
+// x86-64 (AVX-512, AVX2, SSE4.1) and ARM (NEON). The register block is pecnn_conv's: 32
 // output channels in vectors x a block of unpooled positions unrolled, weights transposed once to output
 // channel innermost in contiguous 32-channel blocks. The pooled output tile is sized so that its unpooled
 // positions fill exactly one register block for the common pools (1, 2, 4: DeepSEA uses 4, 4, none); other
@@ -60,7 +61,14 @@ template <typename G> void schedule_seqcnn_conv_cpu(G &g, const Halide::Target &
 
 template <typename G> void schedule_seqcnn_conv(G &g, const Halide::Target &target) {
     // CUDA and a tuned ARM schedule plug in here, as for the PECNN.
-    if (target.has_gpu_feature()) throw Halide::CompileError("seqcnn_conv: no GPU schedule yet");
+    if (target.has_gpu_feature()) {
+        schedule_seqcnn_conv_cuda(g);
+        return;
+    }
+    // ARM (NEON): 8 vectors x 2 positions = 16 accumulators; pools 1 and 2 fill a register block exactly and
+    // pool 4 (DeepSEA's) takes two blocks per pooled position, so no position is computed twice.
+    // Derived from the NEON register budget, untimed: qemu checks correctness only (pecnn_arm_block).
+    if (is_arm_target(target)) pecnn_arm_block(target, "seqcnn_conv");
     schedule_seqcnn_conv_cpu(g, target);
 }
 

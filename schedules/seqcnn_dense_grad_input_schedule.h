@@ -2,11 +2,12 @@
 #pragma once
 
 #include "Halide.h"
+#include "schedules/cuda/seqcnn_cuda_schedule.h"
 #include "schedules/pecnn_target.h"
 
 namespace causeway {
 
-// x86-64 and, until it gets its own, ARM. The forward dense layer's register block with inputs in place of
+// x86-64 and ARM (NEON). The forward dense layer's register block with inputs in place of
 // units: 32 inputs in vectors x x_block sequences unrolled; per unit co_vectors loads of the transposed
 // weights (a block's 32 x units floats stay in L1) and x_block broadcasts of the gradient. Input blocks
 // (multiples of 32: padded channels or units) run in parallel.
@@ -29,7 +30,13 @@ template <typename G> void schedule_seqcnn_dense_grad_input_cpu(G &g, const Hali
 }
 
 template <typename G> void schedule_seqcnn_dense_grad_input(G &g, const Halide::Target &target) {
-    if (target.has_gpu_feature()) throw Halide::CompileError("seqcnn_dense_grad_input: no GPU schedule yet");
+    if (target.has_gpu_feature()) {
+        schedule_seqcnn_dense_grad_input_cuda(g);
+        return;
+    }
+    // ARM (NEON): the forward's NEON block, inputs in place of units: 8 vectors x 2 sequences.
+    // Derived from the NEON register budget, untimed: qemu checks correctness only (pecnn_arm_block).
+    if (is_arm_target(target)) pecnn_arm_block(target, "seqcnn_dense_grad_input");
     schedule_seqcnn_dense_grad_input_cpu(g, target);
 }
 

@@ -2,11 +2,12 @@
 #pragma once
 
 #include "Halide.h"
+#include "schedules/cuda/seqcnn_cuda_schedule.h"
 #include "schedules/pecnn_target.h"
 
 namespace causeway {
 
-// x86-64 and, until it gets its own, ARM. An outer product summed over the batch: register block of 32
+// x86-64 and ARM (NEON). An outer product summed over the batch: register block of 32
 // units in vectors x x_block inputs unrolled; per sequence co_vectors loads of the gradient and x_block
 // broadcasts of the (contiguous) inputs. Input blocks run in parallel. Inputs come in multiples of 32
 // (padded channels or units), so the x_block split has no tail.
@@ -27,7 +28,13 @@ template <typename G> void schedule_seqcnn_dense_grad_weight_cpu(G &g, const Hal
 }
 
 template <typename G> void schedule_seqcnn_dense_grad_weight(G &g, const Halide::Target &target) {
-    if (target.has_gpu_feature()) throw Halide::CompileError("seqcnn_dense_grad_weight: no GPU schedule yet");
+    if (target.has_gpu_feature()) {
+        schedule_seqcnn_dense_grad_weight_cuda(g);
+        return;
+    }
+    // ARM (NEON): the outer product's 32 units in 8 vectors x 2 inputs = 16 accumulators.
+    // Derived from the NEON register budget, untimed: qemu checks correctness only (pecnn_arm_block).
+    if (is_arm_target(target)) pecnn_arm_block(target, "seqcnn_dense_grad_weight");
     schedule_seqcnn_dense_grad_weight_cpu(g, target);
 }
 

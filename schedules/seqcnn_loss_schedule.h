@@ -2,10 +2,12 @@
 #pragma once
 
 #include "Halide.h"
+#include "schedules/cuda/seqcnn_cuda_schedule.h"
+#include "schedules/pecnn_target.h"
 
 namespace causeway {
 
-// x86-64 and, until it gets its own, ARM. A small layer (tasks x units per sequence): the logits once, at
+// x86-64 and ARM (NEON). A small layer (tasks x units per sequence): the logits once, at
 // root, tasks in vectors (computed up to a whole vector: the weights and bias are zero-padded to 32) and
 // sequences in parallel.
 template <typename G> void schedule_seqcnn_loss_cpu(G &g, const Halide::Target &target) {
@@ -18,7 +20,13 @@ template <typename G> void schedule_seqcnn_loss_cpu(G &g, const Halide::Target &
 }
 
 template <typename G> void schedule_seqcnn_loss(G &g, const Halide::Target &target) {
-    if (target.has_gpu_feature()) throw Halide::CompileError("seqcnn_loss: no GPU schedule yet");
+    if (target.has_gpu_feature()) {
+        schedule_seqcnn_loss_cuda(g);
+        return;
+    }
+    // ARM (NEON): tasks in 4-lane vectors (the zero padding to 32 is 8 whole vectors), sequences in parallel.
+    // Derived from the NEON register budget, untimed: qemu checks correctness only (pecnn_arm_block).
+    if (is_arm_target(target)) pecnn_arm_block(target, "seqcnn_loss");
     schedule_seqcnn_loss_cpu(g, target);
 }
 

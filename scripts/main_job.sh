@@ -8,8 +8,12 @@
 #   evaluate/    causeway evaluate: held-out Pearson/Spearman per cell type beside a ridge baseline (Fig. 2A)
 #   epigenesis/  causeway epigenesis: in-silico epigenesis and its aggregate, scored against truth.json (Fig. 2B)
 #   optimize/    causeway optimize --sparse: 100-fold expression with sparse edits (Fig. 2C)
+#   deepmr/      the Deep MR world (scripts/deepmr_world.sh): causeway simulate-genome (20000 regions, 12 TFs,
+#                planted effects of binding on accessibility), train-seq, evaluate-seq, then causeway deepmr
+#                on every TF against CA, scored against the planted effects beside the naive correlation
 # then prints the headline numbers and where the figures are. Any failing step stops the job with its name
-# and exit status. About 5 minutes on 2 idle cores (train about 90 s, epigenesis 80 s, optimize 145 s).
+# and exit status. About 5 minutes on 2 idle cores (train about 90 s, epigenesis 80 s, optimize 145 s), plus
+# the Deep MR world (see deepmr_world.sh for its timings).
 #
 # Usage: scripts/main_job.sh [options] [OUT_DIR]        (OUT_DIR: out/ by default)
 #   --genes N             genes simulated (600)
@@ -19,6 +23,7 @@
 #   --epigenesis-genes N  genes for in-silico epigenesis, spread over the dataset (all)
 #   --optimize-genes N    genes for expression optimisation, spread over the dataset (30)
 #   --optimize-steps N    steps of optimize's L1 phase (200)
+#   --deepmr WORLD        the Deep MR world: default (the acceptance's world), small (a quick look) or none
 #   --refit-steps N       steps of optimize's refit on the selected entries (600: 200 left 6 of 30 genes
 #                         short of the target with the job's own 90 s model)
 # Environment: CAUSEWAY (the binary; build/cli/causeway by default), THREADS (pipeline threads; all cores).
@@ -32,6 +37,7 @@ epigenesis_genes=all
 optimize_genes=30
 optimize_steps=200
 refit_steps=600
+deepmr_world=default
 out=out
 usage() { sed -n '/^# Usage:/,/^# Environment:/p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 1; }
 while [ $# -gt 0 ]; do
@@ -44,6 +50,10 @@ while [ $# -gt 0 ]; do
     --optimize-genes) optimize_genes=$2; shift 2 ;;
     --optimize-steps) optimize_steps=$2; shift 2 ;;
     --refit-steps) refit_steps=$2; shift 2 ;;
+    --deepmr)
+        deepmr_world=$2
+        case $deepmr_world in default | small | none) ;; *) echo "main_job: --deepmr takes default, small or none, not '$deepmr_world'" >&2; usage ;; esac
+        shift 2 ;;
     -h | --help) usage ;;
     -*) echo "main_job: unknown option $1" >&2; usage ;;
     *) out=$1; shift ;;
@@ -58,12 +68,13 @@ out=$(cd "$out" && pwd)
 start=$SECONDS
 
 step=0
+steps=$([ "$deepmr_world" = none ] && echo 6 || echo 7)
 # run_step NAME COMMAND...: runs one step with a banner; a failure stops the job loudly.
 run_step() {
     local name=$1
     shift
     step=$((step + 1))
-    echo "== [$step/6] $name" >&2
+    echo "== [$step/$steps] $name" >&2
     local t0=$SECONDS status=0
     "$@" || status=$?
     if [ "$status" -ne 0 ]; then
@@ -87,7 +98,7 @@ spread_genes() {
 
 # Relative paths inside OUT_DIR: prepare records its inputs in the dataset's metadata.
 cd "$out"
-rm -rf simulate prepare train evaluate epigenesis optimize
+rm -rf simulate prepare train evaluate epigenesis optimize deepmr
 run_step simulate-epigenome "$causeway" simulate-epigenome --out simulate --genes "$genes" --cells 12 --seed "$seed"
 mkdir -p prepare
 run_step prepare "$causeway" prepare --manifest simulate/tracks.tsv --genes simulate/genes.gtf \
@@ -103,6 +114,11 @@ run_step epigenesis "$causeway" epigenesis --model "$model" --dataset "$dataset"
 run_step optimize "$causeway" optimize --model "$model" --dataset "$dataset" --out optimize \
     --genes "$(spread_genes "$optimize_genes")" --fold 100 --sparse --steps "$optimize_steps" \
     --refit-steps "$refit_steps" --heatmaps 6 "${threads[@]}"
+if [ "$deepmr_world" != none ]; then
+    world_size=()
+    [ "$deepmr_world" = small ] && world_size=(small)
+    run_step "deepmr world" env CAUSEWAY="$causeway" bash "$root/scripts/deepmr_world.sh" deepmr "${world_size[@]}"
+fi
 
 # The headline numbers, read back from the outputs.
 field() { awk -F'\t' -v row="$2" -v col="$3" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } $1 == row { print $c[col] }' "$1"; }
@@ -120,9 +136,12 @@ field() { awk -F'\t' -v row="$2" -v col="$3" 'NR == 1 { for (i = 1; i <= NF; i++
         printf "optimize:   100-fold reached within 5%% in every cell type for %d of %d genes (%.1f%%), median %g (mark, bin) entries edited per gene\n", ok, n, 100 * ok / n, med }'
     echo "figures:    evaluate/correlations.png (Fig. 2A), epigenesis/aggregate.png and heatmaps/ (Fig. 2B),"
     echo "            optimize/edits_mean.png and heatmaps/ (Fig. 2C); each also as .svg"
+    if [ "$deepmr_world" != none ]; then
+        # Deep MR: the "Against the planted effects" rows of its summary.md (Deep MR | naive).
+        awk -F'\t' '$1 == "mean" { printf "deepmr:     model held-out mean AUROC %.3f (deepmr/evaluate.tsv)\n", $4 }' deepmr/evaluate.tsv
+        awk -F' *[|] *' '/^[|] signs right/ { s = $3; ns = $4 } /^[|] Spearman/ { r = $3; nr = $4 } /^[|] zero effects/ { z = $3; nz = $4 }
+            END { printf "deepmr:     Deep MR signs %s, Spearman %s, zero effects covered %s; naive slope signs %s, Spearman %s, |r| > 0.1 for %s zero effects\n", s, r, z, ns, nr, nz }' deepmr/deepmr/summary.md
+        echo "            deepmr/deepmr/summary.md, exposure_estimates.png, planted_vs_estimated.png"
+    fi
 }
 
-# ---------------------------------------------------------------------------------------------------------
-# DEEP MR WORLD (to be added by the lead): simulate-genome -> train-seq -> deepmr, each into its own
-# subfolder of OUT_DIR, with its headline numbers appended to the summary above.
-# ---------------------------------------------------------------------------------------------------------

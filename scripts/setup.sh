@@ -19,10 +19,23 @@ packages=(
 # It is CI's set-up, so it also brings the hardening tools (clang-14 with libFuzzer and the sanitizer
 # runtimes, clang-tidy) and configures warnings as errors plus the fuzz and sanitizer tests.
 hardening=(-DCAUSEWAY_WERROR=OFF -DCAUSEWAY_HARDENING_TESTS=OFF)
+# CI also builds the CUDA variants of every pipeline (no CUDA toolkit needed; their tests skip without a GPU).
+# --with-arm64 (after --with-reference) adds the arm64 cross build and its qemu-aarch64 suite (ctest
+# arm64.suite): the cross compiler and qemu from the host's packages, the arm64 libraries in a sysroot folder
+# (scripts/arm64_sysroot.sh), never in the host's package set. Not yet part of CI (see README, ARM).
+targets=()
+arm64_sysroot=0
 if [ "${1:-}" = "--with-reference" ]; then
     packages+=(python3-torch python3-numpy libopenblas0-openmp)
+    packages+=(snakemake) # workflow/Snakefile, run end to end by the shard.workflow test
     packages+=(clang-14 libclang-rt-14-dev clang-tidy-14)
     hardening=(-DCAUSEWAY_WERROR=ON -DCAUSEWAY_HARDENING_TESTS=ON)
+    targets=(-DCAUSEWAY_TARGETS="x86;cuda")
+    if [ "${2:-}" = "--with-arm64" ]; then
+        targets=(-DCAUSEWAY_TARGETS="x86;arm64;cuda")
+        packages+=(g++-aarch64-linux-gnu qemu-user)
+        arm64_sysroot=1
+    fi
 fi
 
 missing=()
@@ -36,6 +49,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+if [ "$arm64_sysroot" = 1 ]; then
+    scripts/arm64_sysroot.sh build-arm64-sysroot
+fi
 jobs=$(nproc)
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release "${hardening[@]}"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release "${hardening[@]}" "${targets[@]}"
 cmake --build build -j "$jobs"

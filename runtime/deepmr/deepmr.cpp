@@ -366,11 +366,15 @@ DeepmrSummary deepmr_run(const DeepmrOptions &o) {
     std::vector<RegionResult> results;
     int64_t total = 0;
     for (const auto &s : sampled) total += static_cast<int64_t>(s.size());
-    Progress progress("deepmr", total);
+    const UnitRange units = shard_units(o.shard, static_cast<size_t>(total));
+    summary.units = total;
+    Progress progress("deepmr", static_cast<int64_t>(units.size()));
     int64_t done = 0;
+    size_t unit = 0;
     for (size_t e = 0; e < o.exposures.size(); ++e) {
         batch.tasks = {task_index[e], outcome_task};
         for (const std::string &name : sampled[e]) {
+            if (!units.contains(unit++)) continue;
             const IsmRegion &region = regions[region_by_name.at(name)];
             const std::string path = work + "/" + study::file_safe_name(o.exposures[e]) + "/" +
                                      study::file_safe_name(name) + ".tsv";
@@ -442,6 +446,12 @@ DeepmrSummary deepmr_run(const DeepmrOptions &o) {
         }
     }
     progress.finish();
+    if (o.shard.enabled()) {
+        // The rest needs every region: causeway merge resumes the unsharded run from the shards' work files.
+        summary.exposures = static_cast<int>(o.exposures.size());
+        summary.seconds_total = seconds_since(run_start);
+        return summary;
+    }
 
     // Meta-analysis per exposure over the regions with an estimate.
     const auto meta_start = Clock::now();
@@ -607,6 +617,28 @@ DeepmrSummary deepmr_run(const DeepmrOptions &o) {
                 fmt::format("Median region per exposure: mutation effects and the {} fit", method_name),
                 "beta exposure (binding)", "beta outcome (" + o.outcome + ")", panels,
                 o.out + "/median_region_scatter");
+        if (!truth.empty()) {
+            // Against the planted effects (log-odds): Deep MR estimates and naive slopes, with a zero line.
+            ScatterPanel mr_panel{"Deep MR (" + meta_method + ")", {}, {}, 0, 0},
+                naive_panel{"naive slope of predicted " + o.outcome + " on predicted binding", {}, {}, 0, 0};
+            for (const TruthTf &tf : truth) {
+                const auto it = std::find(o.exposures.begin(), o.exposures.end(), tf.name);
+                if (it == o.exposures.end()) continue;
+                const size_t e = static_cast<size_t>(it - o.exposures.begin());
+                if (std::isfinite(meta[e].mu)) {
+                    mr_panel.x.push_back(tf.effect);
+                    mr_panel.y.push_back(meta[e].mu);
+                }
+                if (std::isfinite(naive_slope[e])) {
+                    naive_panel.x.push_back(tf.effect);
+                    naive_panel.y.push_back(naive_slope[e]);
+                }
+            }
+            plot_scatter_panels("Per-exposure estimates against the planted effects",
+                                "planted effect (log-odds of " + o.outcome + " when bound)",
+                                "estimate (probability scale)", {mr_panel, naive_panel},
+                                o.out + "/planted_vs_estimated");
+        }
     }
     summary.seconds_io += seconds_since(io_start);
     summary.exposures = static_cast<int>(o.exposures.size());
@@ -684,7 +716,8 @@ DeepmrSummary deepmr_run(const DeepmrOptions &o) {
                 "Deep MR estimates are on the probability scale (change in P({}) per unit change in "
                 "P(bound)); the planted effects are log-odds, so signs and ranks are compared, not values. "
                 "The naive comparison is the slope of predicted {} on predicted binding across regions, "
-                "confounded by GC content.\n",
+                "confounded by GC content. Figure: `planted_vs_estimated.png/.svg` (both against the planted "
+                "effects).\n",
                 o.outcome, o.outcome);
         }
         // No timings here: the same inputs and seed give the same bytes, resumed or not (they go to stderr).

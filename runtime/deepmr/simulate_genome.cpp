@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -233,6 +234,13 @@ SimulateGenomeSummary simulate_genome(const SimulateGenomeOptions &o) {
     if (o.length < 50 || o.length > 100000) fail("--length must be in [50, 100000], not {}", o.length);
     if (o.tfs < 1 || o.tfs > static_cast<int>(catalog.size()))
         fail("--tfs must be in [1, {}] (the motif catalogue's size), not {}", catalog.size(), o.tfs);
+    {
+        // --out a/b with a/ missing: create the parents too, as mkdir -p would.
+        const std::filesystem::path parent = std::filesystem::path(o.out).parent_path();
+        std::error_code error;
+        if (!parent.empty()) std::filesystem::create_directories(parent, error);
+        if (error) fail("cannot create output folder: {}: {}", o.out, error.message());
+    }
     study::make_output_folder(o.out);
 
     std::vector<std::vector<std::array<double, 4>>> pwms;

@@ -49,29 +49,7 @@ public:
         gzbuffer(gz_, 1 << 17);
     }
     ~LineReader() { gzclose(gz_); }
-    bool next(std::string &line) {
-        line.clear();
-        char chunk[8192];
-        bool any = false;
-        while (gzgets(gz_, chunk, sizeof chunk)) {
-            any = true;
-            size_t n = std::strlen(chunk);
-            line.append(chunk, n);
-            if (n && chunk[n - 1] == '\n') break;
-            // A corrupt file (or a gzip bomb) must not grow one line until memory runs out.
-            if (line.size() > (size_t{256} << 20))
-                fail("line {} is longer than 256 MiB (not an annotation?): {}", line_ + 1, path_);
-        }
-        int errnum = 0;
-        const char *message = gzerror(gz_, &errnum);
-        if (errnum != Z_OK && errnum != Z_STREAM_END)
-            fail("cannot read {} (corrupt or truncated gzip?): {} at line {}", path_, message, line_ + 1);
-        if (!any) return false;
-        ++line_;
-        while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-        if (line.find('\0') != std::string::npos) fail("binary data (a NUL byte) in {}:{}", path_, line_);
-        return true;
-    }
+    bool next(std::string &line) { return read_text_line(gz_, line, path_, line_); }
     size_t line() const { return line_; }
 
 private:

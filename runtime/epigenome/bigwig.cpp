@@ -11,10 +11,6 @@
 #include <unistd.h>
 
 #include <bigWig.h>
-// libBigWig's index walk (walkRTreeNodes) is declared without C linkage guards.
-extern "C" {
-#include <bwCommon.h>
-}
 #include <cstddef>
 #include <fcntl.h>
 #include <libdeflate.h>
@@ -127,7 +123,8 @@ BigWigReader::BigWigReader(std::string path) : path_(std::move(path)) {
     if (!file) fail("cannot read bigWig (corrupt?): {}", path_);
     file_ = file;
     try {
-        if (file->type != 0 || !file->idx || !file->idx->root) fail("not a bigWig file, or no index: {}", path_);
+        if (file->type != 0 || !file->idx || !file->idx->root)
+            fail("not a bigWig file, or no index: {}", path_);
         for (int64_t i = 0; i < file->cl->nKeys; ++i) {
             chromosomes_.push_back({file->cl->chrom[i], file->cl->len[i]});
             ids_.emplace_back(file->cl->chrom[i], static_cast<uint32_t>(i));
@@ -136,10 +133,12 @@ BigWigReader::BigWigReader(std::string path) : path_(std::move(path)) {
         std::stable_sort(ids_.begin(), ids_.end(),
                          [](const auto &a, const auto &b) { return a.first < b.first; });
         uncompressed_size_ = file->hdr->bufSize;
+        index_root_ = file->hdr->indexOffset + 48; // after the index header (checked in check_structure)
         // Every block is inflated into a buffer of this size: a corrupt header must not claim gigabytes
         // (writers use 32 KB to about 1 MB; found by tests/fuzz/bigwig_fuzzer).
         if (uncompressed_size_ > (uint32_t{16} << 20))
-            fail("corrupt bigWig (uncompressed block size {} bytes, over 16 MiB): {}", uncompressed_size_, path_);
+            fail("corrupt bigWig (uncompressed block size {} bytes, over 16 MiB): {}", uncompressed_size_,
+                 path_);
         // Data blocks are read through a mapping: libdeflate inflates straight from the page cache, with no
         // copy and no system call per block (pread's cost was a few percent on dense tracks).
         int fd = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
@@ -235,7 +234,7 @@ BigWigReader::Block &BigWigReader::block(uint64_t offset, uint64_t size, const s
         // found by tests/fuzz/bigwig_fuzzer). It is rejected as shorter than its header just below.
         if (size) std::memcpy(into(size), stored, size);
     }
-    const unsigned char *data = reinterpret_cast<const unsigned char *>(b.section.data());
+    const auto *data = reinterpret_cast<const unsigned char *>(b.section.data());
     // Section header: chromosome id, start, end, step, span, type, reserved, item count (24 bytes).
     if (length < 24) corrupt("shorter than its header");
     uint32_t header[5];
@@ -273,27 +272,72 @@ BigWigReader::Block &BigWigReader::block(uint64_t offset, uint64_t size, const s
     return *cache_.emplace(offset, std::move(owned)).first->second;
 }
 
+// The index is a bbi R-tree: a 48-byte header, then nodes of a leaf flag, a reserved byte, an entry count
+// and entries of (start chromosome, start base, end chromosome, end base, offset), plus the data block's
+// size in a leaf; an inner entry's offset is its child node. Walked here over the mapping, iteratively and
+// with every node at most once, rather than by libBigWig's recursive walkRTreeNodes, which trusts the file:
+// a cyclic index overflowed its stack (tests/fuzz/known_crashes/bigwig-rtree-stack-overflow).
+void BigWigReader::index_blocks(uint32_t tid, uint32_t start, uint32_t end, const std::string &chrom) {
+    auto corrupt = [&](uint64_t node, const char *what) {
+        fail("corrupt bigWig index (node at byte {}: {}) while reading {}:{}-{}: {}", node, what, chrom,
+             start + 1, end, path_);
+    };
+    // Writers fan out 64 to 256 ways, so real trees are a few levels deep; 64 levels of even 2-way nodes
+    // would index more blocks than a file can hold.
+    constexpr uint32_t kMaxDepth = 64;
+    found_blocks_.clear();
+    visited_nodes_.clear();
+    pending_nodes_.clear();
+    pending_nodes_.emplace_back(index_root_, 0);
+    // Entries are ranges of (chromosome, base) pairs; this one overlaps [start, end) of tid when it
+    // begins before (tid, end) and ends after (tid, start), comparing the pairs in order.
+    auto before = [](uint32_t chrom_a, uint32_t base_a, uint32_t chrom_b, uint32_t base_b) {
+        return chrom_a < chrom_b || (chrom_a == chrom_b && base_a < base_b);
+    };
+    while (!pending_nodes_.empty()) {
+        const auto [node, depth] = pending_nodes_.back();
+        pending_nodes_.pop_back();
+        if (depth > kMaxDepth) corrupt(node, "the tree is over 64 levels deep");
+        if (!visited_nodes_.insert(node).second) corrupt(node, "reached twice: the tree has a cycle");
+        if (node > map_size_ || map_size_ - node < 4) corrupt(node, "beyond the end of the file");
+        const unsigned char *at = map_ + node;
+        const bool leaf = at[0] != 0;
+        uint16_t count = 0;
+        std::memcpy(&count, at + 2, 2);
+        const uint64_t entry_size = leaf ? 32 : 24;
+        if ((map_size_ - node - 4) / entry_size < count) corrupt(node, "entries beyond the end of the file");
+        const size_t first_child = pending_nodes_.size();
+        for (const unsigned char *entry = at + 4; count > 0; --count, entry += entry_size) {
+            uint32_t range[4];
+            uint64_t offset = 0;
+            std::memcpy(range, entry, sizeof range);
+            std::memcpy(&offset, entry + 16, 8);
+            if (!before(range[0], range[1], tid, end) || !before(tid, start, range[2], range[3])) continue;
+            if (leaf) {
+                uint64_t size = 0;
+                std::memcpy(&size, entry + 24, 8);
+                found_blocks_.emplace_back(offset, size);
+            } else {
+                pending_nodes_.emplace_back(offset, depth + 1);
+            }
+        }
+        // Children are visited in index order, each subtree before the next (as libBigWig returns them).
+        std::reverse(pending_nodes_.begin() + static_cast<std::ptrdiff_t>(first_child), pending_nodes_.end());
+    }
+}
+
 void BigWigReader::blocks(const std::string &chrom, uint32_t start, uint32_t end,
                           std::vector<const Block *> &out) {
     out.clear();
-    auto *file = static_cast<bigWigFile_t *>(file_);
     const uint32_t tid = chromosome_id(chrom);
-    bwOverlapBlock_t *found = walkRTreeNodes(file, file->idx->root, tid, start, end);
-    if (!found)
-        fail("cannot read the index for {}:{}-{} (corrupt bigWig?): {}", chrom, start + 1, end, path_);
+    index_blocks(tid, start, end, chrom);
     const uint64_t request = ++requests_;
-    const uint64_t count = found->n;
-    try {
-        for (uint64_t i = 0; i < found->n; ++i) {
-            Block &b = block(found->offset[i], found->size[i], chrom);
-            b.used = request;
-            if (b.chromosome == tid) out.push_back(&b);
-        }
-    } catch (...) {
-        destroyBWOverlapBlock(found);
-        throw;
+    const uint64_t count = found_blocks_.size();
+    for (const auto &[offset, size] : found_blocks_) {
+        Block &b = block(offset, size, chrom);
+        b.used = request;
+        if (b.chromosome == tid) out.push_back(&b);
     }
-    destroyBWOverlapBlock(found);
     // Keep this request's blocks and a few recent others (the next region in coordinate order starts in
     // the last block of this one); drop the least recently used beyond that.
     constexpr size_t kSpare = 8;
@@ -362,7 +406,8 @@ BigWigWriter::BigWigWriter(std::string path, const std::vector<ChromosomeLength>
         // Before bwWriteHdr, which sizes the zoom buffers from bufSize; the header records it for readers.
         if (items_per_block) file->hdr->bufSize = static_cast<uint32_t>(24 + 12 * items_per_block);
         if (index_block_size) file->writeBuffer->blockSize = static_cast<uint32_t>(index_block_size);
-        if (!(file->cl = bwCreateChromList(names.data(), lengths.data(), static_cast<int64_t>(names.size()))) ||
+        if (!(file->cl =
+                  bwCreateChromList(names.data(), lengths.data(), static_cast<int64_t>(names.size()))) ||
             bwWriteHdr(file) != 0)
             fail("cannot write bigWig header: {}", path_);
     } catch (...) {

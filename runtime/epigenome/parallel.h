@@ -16,8 +16,9 @@
 
 namespace causeway::epigenome {
 
-// Runs task(i) for every i in [0, count) on up to `threads` threads (0: one per core). The first exception
-// stops the remaining tasks and is rethrown here.
+// Runs task(i) for every i in [0, count) on up to `threads` threads (0: one per core). An exception stops
+// the remaining tasks; the one of the lowest failing index is rethrown here, whatever the threads' timing
+// (tasks are claimed in index order, so every lower index has been claimed and runs to its end).
 inline void parallel_for(size_t count, int threads, const std::string &label, bool show_progress,
                          const std::function<void(size_t)> &task) {
     if (count == 0) return;
@@ -27,6 +28,7 @@ inline void parallel_for(size_t count, int threads, const std::string &label, bo
     std::atomic<bool> stop{false};
     std::mutex error_mutex;
     std::exception_ptr error;
+    size_t error_index = count;
     auto work = [&] {
         while (!stop) {
             size_t i = next++;
@@ -35,7 +37,10 @@ inline void parallel_for(size_t count, int threads, const std::string &label, bo
                 task(i);
             } catch (...) {
                 std::lock_guard<std::mutex> lock(error_mutex);
-                if (!error) error = std::current_exception();
+                if (i < error_index) {
+                    error_index = i;
+                    error = std::current_exception();
+                }
                 stop = true;
                 return;
             }

@@ -6,8 +6,8 @@
 #include <HalideBuffer.h>
 
 #include "causeway/error.h"
+#include "dispatch/pecnn_adam.h"
 #include "halide_call.h"
-#include "pecnn_adam.h"
 
 namespace causeway {
 
@@ -33,10 +33,10 @@ void Adam::step(float *parameters, const float *gradients, double lr) {
     Buffer<float> g(const_cast<float *>(gradients), n);
     // In place: the pipeline reads each element's old values before writing its new ones.
     detail::check_pipeline(
-        pecnn_adam(p, g, m, v, static_cast<float>(settings_.beta1), static_cast<float>(settings_.beta2),
-                   static_cast<float>(1 - settings_.beta1), static_cast<float>(1 - settings_.beta2),
-                   static_cast<float>(step_size), static_cast<float>(bias2_sqrt),
-                   static_cast<float>(settings_.eps), p, m, v),
+        pipeline::pecnn_adam(p, g, m, v, static_cast<float>(settings_.beta1),
+                             static_cast<float>(settings_.beta2), static_cast<float>(1 - settings_.beta1),
+                             static_cast<float>(1 - settings_.beta2), static_cast<float>(step_size),
+                             static_cast<float>(bias2_sqrt), static_cast<float>(settings_.eps), p, m, v),
         "pecnn_adam");
 }
 

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sys/stat.h>
 
 #include <fmt/format.h>
@@ -153,7 +154,7 @@ void build_perturbations(const EpigenesisPlan &plan, const float *gene, int cell
 }
 
 EpigenesisResult run_epigenesis(PecnnNetwork &network, const Dataset &data, const std::vector<int64_t> &genes,
-                                const EpigenesisPlan &plan, int batch) {
+                                const EpigenesisPlan &plan, int batch, bool show_progress) {
     const int C = data.cells(), M = data.marks(), L = data.bins();
     const std::vector<int> starts = peak_starts(L, plan.peak_bins, plan.stride_bins);
     const int P = static_cast<int>(starts.size());
@@ -169,7 +170,8 @@ EpigenesisResult run_epigenesis(PecnnNetwork &network, const Dataset &data, cons
     r.delta.resize(r.predicted.size());
     r.baseline.resize(genes.size() * nm * nc);
     std::vector<float> inputs, predictions;
-    Progress progress("epigenesis", static_cast<int64_t>(genes.size()));
+    std::optional<Progress> progress;
+    if (show_progress) progress.emplace("epigenesis", static_cast<int64_t>(genes.size()));
     for (size_t first = 0; first < genes.size(); first += batch) {
         const size_t count = std::min<size_t>(batch, genes.size() - first);
         inputs.resize(count * per_gene * block);
@@ -196,9 +198,9 @@ EpigenesisResult run_epigenesis(PecnnNetwork &network, const Dataset &data, cons
                     }
                 }
         }
-        progress.update(static_cast<int64_t>(first + count));
+        if (progress) progress->update(static_cast<int64_t>(first + count));
     }
-    progress.finish();
+    if (progress) progress->finish();
     return r;
 }
 
@@ -262,6 +264,127 @@ std::vector<RuleRecovery> score_planted_rules(const std::vector<RuleRecovery> &p
     return rules;
 }
 
+namespace {
+
+bool file_exists(const std::string &path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0;
+}
+
+// A gene's work file: its predicted and delta [marks, cells, positions], then baseline [marks, cells], as
+// raw floats (exact on reading back).
+std::string gene_work_path(const std::string &work, const Dataset &data, int64_t gene) {
+    return work + "/" + study::file_safe_name(data.gene_table()[gene].gene_id) + ".f32";
+}
+
+// Runs the plan in batches of o.batch genes over the shard's batches, each gene's results written to its
+// work file as soon as its batch is done; returns every gene's results read back from work/ (none for a
+// shard). A batch whose genes all have work files is not recomputed.
+EpigenesisResult epigenesis_work(PecnnNetwork &network, const Dataset &data,
+                                 const std::vector<int64_t> &genes, const EpigenesisPlan &plan,
+                                 const EpigenesisOptions &o, const std::string &work,
+                                 EpigenesisSummary &summary) {
+    study::make_output_folder(work);
+    // What the work files depend on; a rerun into the same folder with other settings would mix results.
+    struct stat model_stat {};
+    ::stat(o.model.c_str(), &model_stat);
+    const nlohmann::ordered_json settings = {{"model", o.model},
+                                             {"model_bytes", static_cast<int64_t>(model_stat.st_size)},
+                                             {"model_mtime", static_cast<int64_t>(model_stat.st_mtime)},
+                                             {"dataset", o.dataset},
+                                             {"marks", plan.marks},
+                                             {"cells", plan.cells},
+                                             {"peak_value", o.peak_value},
+                                             {"scope", o.scope},
+                                             {"background", o.background},
+                                             {"peak_bp", o.peak_bp},
+                                             {"stride_bp", o.stride_bp},
+                                             {"batch", o.batch}};
+    const std::string settings_path = work + "/settings.json";
+    if (file_exists(settings_path)) {
+        std::ifstream in(settings_path);
+        nlohmann::ordered_json previous;
+        try {
+            previous = nlohmann::ordered_json::parse(in);
+        } catch (const nlohmann::json::exception &) {
+            fail("cannot read {} (remove the work folder to start afresh)", settings_path);
+        }
+        if (previous != settings)
+            fail("{} was made with other settings ({}), not these ({}): use another --out, or remove the "
+                 "work folder to start afresh",
+                 settings_path, previous.dump(), settings.dump());
+    } else {
+        AtomicOutput out(settings_path);
+        out.print("{}\n", settings.dump(2));
+        out.commit();
+    }
+
+    const size_t nm = plan.marks.size(), nc = plan.cells.size();
+    const size_t P = peak_starts(data.bins(), plan.peak_bins, plan.stride_bins).size();
+    const size_t per_gene = 2 * nm * nc * P + nm * nc; // floats in a work file
+    const size_t batches = (genes.size() + o.batch - 1) / o.batch;
+    const UnitRange units = shard_units(o.shard, batches);
+    summary.units = static_cast<int64_t>(batches);
+    const auto t0 = std::chrono::steady_clock::now();
+    Progress progress("epigenesis", static_cast<int64_t>(units.size()));
+    std::vector<float> floats(per_gene);
+    for (size_t b = units.begin; b < units.end; ++b) {
+        const size_t first = b * o.batch, last = std::min(genes.size(), first + o.batch);
+        const std::vector<int64_t> batch(genes.begin() + first, genes.begin() + last);
+        bool done = true;
+        for (int64_t g : batch) done = done && file_exists(gene_work_path(work, data, g));
+        summary.genes += static_cast<int64_t>(batch.size());
+        if (done) {
+            ++summary.units_resumed;
+        } else {
+            const EpigenesisResult part = run_epigenesis(network, data, batch, plan, o.batch, false);
+            summary.evaluations +=
+                static_cast<int64_t>(batch.size()) * perturbations_per_gene(plan, data.bins());
+            for (size_t i = 0; i < batch.size(); ++i) {
+                const size_t values = nm * nc * P;
+                std::copy_n(part.predicted.begin() + i * values, values, floats.begin());
+                std::copy_n(part.delta.begin() + i * values, values, floats.begin() + values);
+                std::copy_n(part.baseline.begin() + i * nm * nc, nm * nc, floats.begin() + 2 * values);
+                AtomicOutput out(gene_work_path(work, data, batch[i]));
+                out.write(floats.data(), floats.size() * sizeof(float));
+                out.commit();
+            }
+        }
+        progress.update(static_cast<int64_t>(b + 1 - units.begin));
+    }
+    progress.finish();
+    summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    EpigenesisResult r;
+    if (o.shard.enabled()) return r;
+
+    // Every gene from its work file, so that a fresh run and a resumed one write the same bytes.
+    r.genes = genes;
+    const int tss_bin = data.window() / data.bin_size();
+    for (int s : peak_starts(data.bins(), plan.peak_bins, plan.stride_bins))
+        r.positions.push_back((s - tss_bin) * data.bin_size());
+    r.predicted.resize(genes.size() * nm * nc * P);
+    r.delta.resize(r.predicted.size());
+    r.baseline.resize(genes.size() * nm * nc);
+    for (size_t g = 0; g < genes.size(); ++g) {
+        const std::string path = gene_work_path(work, data, genes[g]);
+        std::FILE *f = std::fopen(path.c_str(), "rb");
+        if (!f) fail("cannot open {}: {}", path, std::strerror(errno));
+        const size_t got = std::fread(floats.data(), sizeof(float), per_gene, f);
+        const bool longer = std::fgetc(f) != EOF;
+        std::fclose(f);
+        if (got != per_gene || longer)
+            fail("{} is not a work file of this run ({} floats expected): remove it to recompute the gene",
+                 path, per_gene);
+        const size_t values = nm * nc * P;
+        std::copy_n(floats.begin(), values, r.predicted.begin() + g * values);
+        std::copy_n(floats.begin() + values, values, r.delta.begin() + g * values);
+        std::copy_n(floats.begin() + 2 * values, nm * nc, r.baseline.begin() + g * nm * nc);
+    }
+    return r;
+}
+
+} // namespace
+
 EpigenesisSummary epigenesis(const EpigenesisOptions &o) {
     if (o.batch < 1) fail("--batch must be at least 1, not {}", o.batch);
     if (o.heatmaps < 0) fail("--heatmaps must be 0 or more, not {}", o.heatmaps);
@@ -303,18 +426,15 @@ EpigenesisSummary epigenesis(const EpigenesisOptions &o) {
         o.truth.empty() ? std::vector<RuleRecovery>{} : read_planted_rules(o.truth);
 
     PecnnNetwork network(model);
-    const auto t0 = std::chrono::steady_clock::now();
-    const EpigenesisResult r = run_epigenesis(network, data, genes, plan, o.batch);
+    study::make_output_folder(o.out_dir);
+    const std::string dir = o.out_dir + "/";
     EpigenesisSummary summary;
-    summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    summary.genes = static_cast<int64_t>(genes.size());
-    summary.evaluations = summary.genes * perturbations_per_gene(plan, data.bins());
+    const EpigenesisResult r = epigenesis_work(network, data, genes, plan, o, dir + "work", summary);
+    if (o.shard.enabled()) return summary; // the tables and figures need every gene: causeway merge
 
     const size_t nm = plan.marks.size(), nc = plan.cells.size(), P = r.positions.size();
     const auto &marks = data.mark_names();
     const auto &cells = data.cell_types();
-    study::make_output_folder(o.out_dir);
-    const std::string dir = o.out_dir + "/";
     {
         AtomicOutput out(dir + "epigenesis.tsv");
         out.print("gene\tmark\tcell_type\tposition\tpredicted\tdelta\n");

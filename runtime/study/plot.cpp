@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <plplot.h>
 
+#include "causeway/atomic_output.h"
 #include "causeway/error.h"
 
 namespace causeway {
@@ -149,25 +150,21 @@ void write_figure(const std::string &stem,
             fail("PLplot has no '{}' driver here (install plplot-driver-cairo): cannot write {}", device,
                  stem);
     for (const char *ext : {"png", "svg"}) {
-        const std::string path = stem + "." + ext, temp = fmt::format("{}.tmp.{}.{}", stem, getpid(), ext);
-        draw_to(std::string(ext) == "png" ? "pngcairo" : "svg", temp);
-        FILE *check = std::fopen(temp.c_str(), "rb");
+        const std::string path = stem + "." + ext;
+        // Registered, so that Ctrl-C while drawing leaves no temporary behind (atomic_output.h).
+        TemporaryOutputPath temp(path);
+        draw_to(std::string(ext) == "png" ? "pngcairo" : "svg", temp.temp());
+        FILE *check = std::fopen(temp.temp().c_str(), "rb");
         long size = 0;
         if (check) {
             std::fseek(check, 0, SEEK_END);
             size = std::ftell(check);
             std::fclose(check);
         }
-        if (size <= 0) {
-            std::remove(temp.c_str());
+        if (size <= 0)
             fail("cannot draw the figure with PLplot's {} driver (is plplot-driver-cairo installed?): {}",
                  ext, path);
-        }
-        if (std::rename(temp.c_str(), path.c_str()) != 0) {
-            const int err = errno;
-            std::remove(temp.c_str());
-            fail("cannot write output file: {}: {}", path, std::strerror(err));
-        }
+        temp.commit();
     }
 }
 

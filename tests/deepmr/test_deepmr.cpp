@@ -335,7 +335,8 @@ TEST_F(DeepmrRun, RegionFitsMatchNaiveEggerRegression) {
     const std::vector<std::string> exposure_header = {
         "exposure", "method", "estimate", "se", "ci_low", "ci_high", "pvalue", "tau2", "tau", "i2", "q", "k"};
     EXPECT_EQ(exposures.header(), exposure_header);
-    for (const char *figure : {"region_estimates_density", "exposure_estimates", "median_region_scatter"})
+    for (const char *figure :
+         {"region_estimates_density", "exposure_estimates", "median_region_scatter", "planted_vs_estimated"})
         for (const char *ext : {".png", ".svg"})
             EXPECT_TRUE(exists(out + "/" + figure + ext)) << figure << ext;
     EXPECT_NE(read_file(out + "/summary.md").find("Against the planted effects"), std::string::npos);

@@ -2,22 +2,29 @@
 // before anything is allocated; a small input file is read into memory, so a later change on disk cannot
 // touch it; a large mapped one truncated while in use stops the process with a message naming it; a signal
 // during a write leaves no temporary file.
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <string>
 #include <unistd.h>
 #include <vector>
+#include <zlib.h>
 
 #include <gtest/gtest.h>
 
 #include "causeway/atomic_output.h"
 #include "causeway/dataset.h"
+#include "causeway/epigenome/annotation.h"
+#include "causeway/epigenome/bigwig.h"
 #include "causeway/error.h"
 #include "causeway/pecnn_model.h"
 #include "causeway/safetensors.h"
+#include "causeway/study/plot.h"
+#include "causeway/tsv.h"
 
 namespace causeway {
 namespace {
@@ -170,6 +177,145 @@ TEST_F(Hardening, DatasetClaimingHugeShapeIsRefused) {
     const std::string file = write_raw("d.safetensors", header, header.size(), 16);
     const std::string message = error_of([&] { Dataset d(file); });
     EXPECT_NE(message.find("run past the 16 bytes of data"), std::string::npos) << message;
+}
+
+TEST_F(Hardening, TemporaryOutputPathAppearsOnlyOnCommit) {
+    const std::string out = path("out.vcf");
+    {
+        TemporaryOutputPath temp(out);
+        std::ofstream(temp.temp()) << "abandoned\n";
+    }
+    EXPECT_TRUE(leftovers().empty());
+    {
+        TemporaryOutputPath temp(out);
+        std::ofstream(temp.temp()) << "kept\n";
+        temp.commit();
+    }
+    EXPECT_EQ(leftovers(), std::vector<std::string>{"out.vcf"});
+    std::ifstream in(out);
+    std::string line;
+    std::getline(in, line);
+    EXPECT_EQ(line, "kept");
+}
+
+// A figure is drawn by PLplot into a file it opens itself; Ctrl-C while drawing must not leave that
+// temporary behind (it used to be a plain "stem.tmp.PID.png" that nothing removed).
+TEST_F(Hardening, InterruptedFigureLeavesNoTemporaryFile) {
+    const std::string stem = path("figure");
+    const auto interrupted_plot = [&] {
+        install_signal_cleanup();
+        plot_figure(stem, 200, 200, [] { raise(SIGINT); });
+        std::_Exit(2);
+    };
+    EXPECT_EXIT(interrupted_plot(), ::testing::KilledBySignal(SIGINT), "");
+    EXPECT_TRUE(leftovers().empty());
+}
+
+// bigWig: libBigWig's recursive index walk overflowed the stack on a cyclic R-tree (found by the bigwig
+// fuzz target); the reader now walks the index itself and reports a corrupt one.
+uint64_t read_u64(const std::string &bytes, uint64_t at) {
+    uint64_t value = 0;
+    std::memcpy(&value, bytes.data() + at, 8);
+    return value;
+}
+
+TEST_F(Hardening, BigWigKnownStackOverflowIsAClearError) {
+    const std::string file = path("crash.bw");
+    fs::copy_file(std::string(CAUSEWAY_SOURCE_DIR) + "/tests/fuzz/known_crashes/bigwig-rtree-stack-overflow",
+                  file);
+    const std::string message = error_of([&] {
+        epigenome::BigWigReader reader(file);
+        std::vector<epigenome::SignalInterval> intervals;
+        for (const auto &chromosome : reader.chromosomes())
+            reader.read(chromosome.name, 0, chromosome.length, intervals);
+    });
+    EXPECT_NE(message.find("corrupt bigWig index"), std::string::npos) << message;
+    EXPECT_NE(message.find(file), std::string::npos) << message;
+}
+
+TEST_F(Hardening, BigWigWithACyclicIndexIsAClearError) {
+    // One interval per block and two children per index node: a tree three levels deep over 8 blocks.
+    const std::string file = path("cyclic.bw");
+    std::vector<uint32_t> starts, ends;
+    std::vector<float> values;
+    for (uint32_t i = 0; i < 8; ++i) {
+        starts.push_back(1000 * i);
+        ends.push_back(1000 * i + 500);
+        values.push_back(static_cast<float>(i) + 0.5F);
+    }
+    epigenome::BigWigWriter writer(file, {{"chr1", 10000}}, 0, 1, 2);
+    writer.add("chr1", starts, ends, values);
+    writer.close();
+    {
+        // Intact, the walk finds every interval as written.
+        epigenome::BigWigReader reader(file);
+        std::vector<epigenome::SignalInterval> intervals;
+        reader.read("chr1", 0, 10000, intervals);
+        ASSERT_EQ(intervals.size(), 8U);
+        for (uint32_t i = 0; i < 8; ++i) {
+            EXPECT_EQ(intervals[i].start, starts[i]);
+            EXPECT_EQ(intervals[i].end, ends[i]);
+            EXPECT_EQ(intervals[i].value, values[i]);
+        }
+        reader.read("chr1", 2200, 3100, intervals);
+        ASSERT_EQ(intervals.size(), 2U);
+        EXPECT_EQ(intervals[0].start, 2000U);
+        EXPECT_EQ(intervals[1].start, 3000U);
+    }
+    // The format by hand: the index offset is at byte 24 of the header, the root node 48 bytes after the
+    // index's start; an inner node's entries are 24 bytes, the child's offset at byte 16 of each.
+    std::string bytes;
+    {
+        std::ifstream in(file, std::ios::binary);
+        bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    const uint64_t root = read_u64(bytes, 24) + 48;
+    ASSERT_EQ(bytes[root], 0) << "the root should be an inner node";
+    std::memcpy(bytes.data() + root + 4 + 16, &root, 8); // its first child is now the root itself
+    std::ofstream(file, std::ios::binary | std::ios::trunc) << bytes;
+    epigenome::BigWigReader reader(file);
+    std::vector<epigenome::SignalInterval> intervals;
+    const std::string message = error_of([&] { reader.read("chr1", 0, 10000, intervals); });
+    EXPECT_NE(message.find("cycle"), std::string::npos) << message;
+    EXPECT_NE(message.find("chr1:1-10000"), std::string::npos) << message;
+    EXPECT_NE(message.find(file), std::string::npos) << message;
+}
+
+// Text readers: gzgets stops its copy at a NUL byte, which used to cut the line there silently.
+TEST_F(Hardening, NulByteInATableIsAnErrorNamingTheLine) {
+    const std::string file = path("table.tsv");
+    std::ofstream(file, std::ios::binary) << std::string("gene\tvalue\ng1\t1.5\ng2\t2\0junk\tmore\n", 33);
+    TsvReader reader(file);
+    ASSERT_TRUE(reader.next());
+    EXPECT_EQ(reader.number(1), 1.5);
+    const std::string message = error_of([&] { reader.next(); });
+    EXPECT_NE(message.find("NUL byte"), std::string::npos) << message;
+    EXPECT_NE(message.find(file + ":3"), std::string::npos) << message;
+}
+
+TEST_F(Hardening, NulByteInAGzipTableIsAnErrorNamingTheLine) {
+    const std::string file = path("table.tsv.gz");
+    const std::string text("gene\tvalue\ng1\t1.5\ng2\t2\0junk\n", 28);
+    gzFile gz = gzopen(file.c_str(), "wb");
+    ASSERT_NE(gz, nullptr);
+    ASSERT_EQ(gzwrite(gz, text.data(), static_cast<unsigned>(text.size())), static_cast<int>(text.size()));
+    gzclose(gz);
+    const std::string message = error_of([&] {
+        TsvReader reader(file);
+        while (reader.next()) {
+        }
+    });
+    EXPECT_NE(message.find("NUL byte"), std::string::npos) << message;
+    EXPECT_NE(message.find(file + ":3"), std::string::npos) << message;
+}
+
+TEST_F(Hardening, NulByteInAnAnnotationIsAnErrorNamingTheLine) {
+    const std::string file = path("genes.bed");
+    std::ofstream(file, std::ios::binary)
+        << std::string("chr1\t100\t200\tg1\t0\t+\nchr1\t300\0\t400\tg2\t0\t+\n", 41);
+    const std::string message = error_of([&] { epigenome::read_annotation(file); });
+    EXPECT_NE(message.find("NUL byte"), std::string::npos) << message;
+    EXPECT_NE(message.find(file + ":2"), std::string::npos) << message;
 }
 
 } // namespace

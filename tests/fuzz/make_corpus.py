@@ -115,6 +115,9 @@ def main():
     put("tsv", "comments_na", "# comment\nname\tvalue\textra\nx\tNA\t\ny\tinf\tz\n\nw\tnan\t1\n")
     put("tsv", "crlf", "name\tvalue\r\na\t3\r\n")
     put("tsv", "gzip", gzip.compress(b"name\tvalue\na\t1\n", mtime=0))
+    # A NUL byte inside a line (once cut there silently), plain and compressed.
+    put("tsv", "nul", b"name\tvalue\na\t1\x00junk\nb\t2\n")
+    put("tsv", "nul_gzip", gzip.compress(b"name\tvalue\na\t1\nb\x00\t2\n", mtime=0))
 
     put("expression", "versions", "gene_id\tE003\tE004\nENSG01.5\t1.5\tNA\nENSG02\t0\t12\n")
     put("expression", "gzip", gzip.compress(b"gene_id\tcell\nENSG03.1\t4\n", mtime=0))
@@ -130,6 +133,7 @@ def main():
     put("annotation", "gff3", b"\x01" + gff.encode())
     put("annotation", "bed", b"\x02" + bed.encode())
     put("annotation", "sniffed_gtf", b"\x03" + gtf.encode())
+    put("annotation", "bed_nul", b"\x02" + bed.replace("\t+\nchrX", "\t+\x00\nchrX").encode())
 
     put("track_manifest", "tracks", "cell_type\tmark\tpath\nE003\tH3K4me3\tE003.H3K4me3.bw\nE004\tH3K4me3\t/abs.bw\n")
 
@@ -148,6 +152,7 @@ def main():
     # Regions against the fuzzer's fixed FASTA (chr1: 120 bases, "2": 50); first byte: length - 1.
     put("regions", "named", b"\x09" + b"chr1\t40\t60\tfirst\n1\t100\t101\n# comment\ntrack name=x\nchr2\t20\t30\n")
     put("regions", "gzip", b"\x1f" + gzip.compress(b"chr1\t60\t61\n", mtime=0))
+    put("regions", "nul", b"\x09" + b"chr1\t40\t60\tfirst\x00chr1\t1\t2\n")
 
 
 if __name__ == "__main__":

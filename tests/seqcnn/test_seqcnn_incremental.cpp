@@ -137,6 +137,58 @@ TEST_P(SeqcnnIncremental, SameSeedSameBetasWhateverTheBatch) {
     EXPECT_EQ(a.mutant_mean, c.mutant_mean);
 }
 
+TEST_P(SeqcnnIncremental, WindowsBatchedTogetherEqualOneByOneAndNaive) {
+    // score-variants' case: several windows (here the fixture's reference, its reverse and a shifted
+    // copy), each with its own chosen substitutions or saturation, their reference passes batched; each
+    // window's effects equal a call for that window alone and the naive full recomputation.
+    Fixture f(GetParam());
+    const int length = f.model.config.sequence_length;
+    SeqcnnNetwork network(f.model);
+    std::vector<std::vector<float>> references(3, f.reference);
+    for (int b = 0; b < 4; ++b)
+        for (int x = 0; x < length; ++x) {
+            references[1][b * length + x] = f.reference[b * length + (length - 1 - x)];
+            references[2][b * length + x] = f.reference[b * length + (x + 5) % length];
+        }
+    auto base_at = [&](const std::vector<float> &r, int x) {
+        for (int b = 0; b < 4; ++b)
+            if (r[b * length + x] == 1.f) return b;
+        return -1;
+    };
+    std::vector<MutantWindow> windows;
+    for (size_t w = 0; w < references.size(); ++w) {
+        MutantWindow window{references[w].data(), {}};
+        if (w != 1) // window 1: saturation
+            for (int x : {int(w), length / 2, length - 1 - int(w)})
+                if (base_at(references[w], x) >= 0)
+                    window.substitutions.push_back({x, static_cast<uint8_t>((base_at(references[w], x) + 1) % 4)});
+        windows.push_back(window);
+    }
+    MutantBatchOptions options;
+    options.tasks = {0};
+    options.samples = 3;
+    options.seed = 5;
+    options.reverse_complement = true;
+    const std::vector<MutantEffects> together = seqcnn_mutant_batches(network, windows, options);
+    ASSERT_EQ(together.size(), windows.size());
+    for (size_t w = 0; w < windows.size(); ++w) {
+        const std::vector<MutantEffects> alone = seqcnn_mutant_batches(network, {windows[w]}, options);
+        MutantBatchOptions naive_options = options;
+        naive_options.incremental = false;
+        naive_options.substitutions = windows[w].substitutions;
+        const MutantEffects naive = seqcnn_mutant_batch(network, windows[w].reference, naive_options);
+        EXPECT_EQ(together[w].position, naive.position) << "window " << w;
+        EXPECT_EQ(together[w].alt, naive.alt) << "window " << w;
+        expect_near(together[w].beta, alone[0].beta, 1e-6, "beta, batched vs alone");
+        expect_near(together[w].se, alone[0].se, 1e-6, "se, batched vs alone");
+        expect_near(together[w].beta, naive.beta, 1e-5, "beta vs naive");
+        expect_near(together[w].se, naive.se, 1e-5, "se vs naive");
+        expect_near(together[w].reference_mean, naive.reference_mean, 1e-5, "reference_mean vs naive");
+    }
+    // Different windows, different effects: the batch does not mix them up.
+    EXPECT_NE(together[0].reference_mean, together[1].reference_mean);
+}
+
 INSTANTIATE_TEST_SUITE_P(Fixtures, SeqcnnIncremental,
                          testing::Values("relu_same_dense3", "threshold_one_block", "relu_pool5",
                                          "deepsea_ratio"));

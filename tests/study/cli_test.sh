@@ -400,7 +400,7 @@ main_job)
     # for epigenesis and optimize): every step's command line is valid, each writes its subfolder, and the
     # summary reads the headline numbers back. A failing step stops the job, naming it.
     run 0 env CAUSEWAY="$causeway" THREADS=2 bash "$root/scripts/main_job.sh" --genes 120 --epochs 3 --small \
-        --epigenesis-genes 12 --optimize-genes 4 --optimize-steps 20 --refit-steps 20 "$work/job"
+        --epigenesis-genes 12 --optimize-genes 4 --optimize-steps 20 --refit-steps 20 --deepmr none "$work/job"
     cat "$work/out"
     for f in simulate/truth.json prepare/dataset.safetensors prepare/dataset.genes.tsv train/model.safetensors \
         evaluate/correlations.tsv evaluate/correlations.png epigenesis/aggregate.png epigenesis/rules.tsv \

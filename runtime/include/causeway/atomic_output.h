@@ -44,6 +44,25 @@ private:
     int temp_slot_ = -1; // in the registry below
 };
 
+// A temporary file beside `path` for writers that open the file themselves (htslib, PLplot), which
+// AtomicOutput cannot lend a handle to: created empty with the usual permissions, removed on a fatal signal
+// (registered below) or when destroyed without commit(); commit() renames it over `path`.
+class TemporaryOutputPath {
+public:
+    explicit TemporaryOutputPath(std::string path);
+    ~TemporaryOutputPath();
+    TemporaryOutputPath(const TemporaryOutputPath &) = delete;
+    TemporaryOutputPath &operator=(const TemporaryOutputPath &) = delete;
+
+    const std::string &temp() const { return temp_; }
+    void commit();
+
+private:
+    std::string path_, temp_;
+    bool committed_ = false;
+    int temp_slot_ = -1;
+};
+
 // Cleanup on fatal signals. Temporary outputs register here while they exist; install_signal_cleanup()
 // (called by the CLI's main) makes SIGINT, SIGTERM and SIGHUP remove every registered temporary before the
 // process dies of the signal, so an interrupted run leaves the previous outputs (a checkpoint) intact and

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "causeway/shard.h"
+
 namespace causeway {
 
 struct SeqcnnConfig;
@@ -63,9 +65,11 @@ struct IsmOptions {
     int samples = 50;
     uint64_t seed = 0;
     bool reverse_complement = false;
+    ShardSpec shard; // regions are the work units
 };
 
 struct IsmSummary {
+    int64_t regions = 0;   // in the regions file (every shard's)
     int64_t sequences = 0; // reference windows
     int64_t mutants = 0;   // substitutions evaluated (each under every MC sample)
     double seconds = 0;    // spent in mutagenesis (not reading or writing)

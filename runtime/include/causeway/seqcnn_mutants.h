@@ -83,4 +83,18 @@ double seqcnn_incremental_flops(const SeqcnnConfig &config, int64_t evaluations)
 MutantEffects seqcnn_mutant_batch(SeqcnnNetwork &network, const float *reference,
                                   const MutantBatchOptions &options);
 
+// One reference window of a multi-window batch and its substitutions (empty: saturation).
+struct MutantWindow {
+    const float *reference = nullptr; // one-hot [4, sequence_length]
+    std::vector<Substitution> substitutions;
+};
+
+// Several windows under the same options (options.substitutions must be empty unless there is one
+// window): each window's effects exactly as seqcnn_mutant_batch gives them, but the incremental
+// evaluation runs the windows' reference passes together in batches (as many windows as fit a memory
+// budget), so the weights stream once per batch rather than once per window. This is what makes scoring
+// scattered variants (one per window, where the reference pass is most of the work) fast.
+std::vector<MutantEffects> seqcnn_mutant_batches(SeqcnnNetwork &network, const std::vector<MutantWindow> &windows,
+                                                 const MutantBatchOptions &options);
+
 } // namespace causeway

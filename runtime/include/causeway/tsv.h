@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+struct gzFile_s; // zlib's gzFile
+
 namespace causeway {
 
 class TsvReader {
@@ -47,6 +49,12 @@ private:
     std::vector<std::string_view> fields_;
     size_t line_ = 0;
 };
+
+// One line of a text file opened with zlib (plain or gzip), without its line ending, into `line`; false at
+// the end. Advances `line_number`. Fails naming path:line on a NUL byte (gzgets would cut the line there
+// and lose the rest silently), a line over `max_bytes` (a gzip bomb) or a corrupt stream.
+bool read_text_line(gzFile_s *gz, std::string &line, const std::string &path, size_t &line_number,
+                    size_t max_bytes = size_t{256} << 20);
 
 // Splits on tabs into views of `line`.
 void split_tabs(std::string_view line, std::vector<std::string_view> &out);

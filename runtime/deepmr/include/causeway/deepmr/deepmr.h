@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "causeway/shard.h"
 #include "causeway/solver/meta.h"
 #include "causeway/solver/mr.h"
 
@@ -30,11 +31,15 @@ struct DeepmrOptions {
     int naive_regions = 5000;
     // Optional truth.json of causeway simulate-genome: planted effects compared in summary.md.
     std::string truth;
+    // A shard computes its block of the (exposure, region) pairs, in exposure order, into work/ only; the
+    // meta-analysis, tables and figures follow `causeway merge`.
+    ShardSpec shard;
 };
 
 struct DeepmrSummary {
     int exposures = 0;
     int64_t regions_computed = 0, regions_resumed = 0, mutants = 0;
+    int64_t units = 0; // (exposure, region) pairs of the whole run
     // Where the time went: the mutant batch (the network), the MR fits and meta-analyses, reading and
     // writing (FASTA, work files, tables, figures), the naive predictions.
     double seconds_mutants = 0, seconds_mr = 0, seconds_io = 0, seconds_naive = 0, seconds_total = 0;

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace causeway::epigenome {
@@ -68,6 +69,9 @@ public:
 
 private:
     Block &block(uint64_t offset, uint64_t size, const std::string &chrom);
+    // The (offset, size) of the data blocks whose index entries overlap [start, end) of chromosome `tid`,
+    // into found_blocks_; errors name `chrom` and the file.
+    void index_blocks(uint32_t tid, uint32_t start, uint32_t end, const std::string &chrom);
     uint32_t chromosome_id(const std::string &chrom) const;
     void release(); // the destructor's work, also for a constructor that fails
 
@@ -75,7 +79,7 @@ private:
     void *file_ = nullptr;
     const unsigned char *map_ = nullptr; // the whole file, read only
     uint64_t map_size_ = 0;
-    int map_slot_ = -1; // a truncation while mapped is reported, not a crash (atomic_output.h)
+    int map_slot_ = -1;              // a truncation while mapped is reported, not a crash (atomic_output.h)
     uint32_t uncompressed_size_ = 0; // 0: blocks are stored uncompressed
     std::vector<ChromosomeLength> chromosomes_;
     std::vector<std::pair<std::string, uint32_t>> ids_;          // chromosome names, sorted, with their ids
@@ -84,6 +88,11 @@ private:
     uint64_t requests_ = 0;
     void *inflater_ = nullptr;         // libdeflate's decompressor
     std::vector<const Block *> found_; // read()'s
+    uint64_t index_root_ = 0;          // the index's root node, at a byte offset into the file
+    // index_blocks()'s, kept for their storage.
+    std::vector<std::pair<uint64_t, uint64_t>> found_blocks_;
+    std::vector<std::pair<uint64_t, uint32_t>> pending_nodes_; // node offsets to visit, with their depth
+    std::unordered_set<uint64_t> visited_nodes_;
 };
 
 class BigWigWriter {

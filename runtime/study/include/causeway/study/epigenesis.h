@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "causeway/shard.h"
+
 namespace causeway {
 
 class Dataset;
@@ -53,9 +55,10 @@ struct EpigenesisResult {
 };
 
 class PecnnNetwork;
-// Runs the plan for `genes`, `batch` genes per compiled forward call.
+// Runs the plan for `genes`, `batch` genes per compiled forward call (with a progress bar unless the caller
+// draws its own).
 EpigenesisResult run_epigenesis(PecnnNetwork &network, const Dataset &data, const std::vector<int64_t> &genes,
-                                const EpigenesisPlan &plan, int batch);
+                                const EpigenesisPlan &plan, int batch, bool progress = true);
 
 struct EpigenesisOptions {
     std::string model, dataset, out_dir;
@@ -67,6 +70,9 @@ struct EpigenesisOptions {
     int batch = 8;     // genes per compiled call
     int heatmaps = 12; // per-gene figures for the first N selected genes
     std::string truth; // simulate-epigenome's truth.json: score the aggregate against its planted rules
+    // Work units are batches of `batch` genes (a batch's results are the same bytes in every shard); a shard
+    // writes its genes' work files only, causeway merge then runs the tables and figures.
+    ShardSpec shard;
 };
 
 // A planted rule of truth.json against the aggregate (mean change over genes and cell types per position):
@@ -92,11 +98,14 @@ std::vector<RuleRecovery> score_planted_rules(const std::vector<RuleRecovery> &p
 
 struct EpigenesisSummary {
     int64_t genes = 0, evaluations = 0;
+    // Gene batches: of the whole run, and of this run's those read back from work/.
+    int64_t units = 0, units_resumed = 0;
     double seconds = 0;              // the forward passes and perturbation building
     std::vector<RuleRecovery> rules; // with `truth`
 };
 
-// Computes, then writes into out_dir: epigenesis.tsv (gene mark cell_type position predicted delta),
+// Computes into out_dir/work/ (one file of raw floats per gene; a rerun with the same settings resumes from
+// them), then writes into out_dir: epigenesis.tsv (gene mark cell_type position predicted delta),
 // aggregate.tsv (mark position mean sd q25 median q75 n) and aggregate.png/.svg, heatmaps/<gene>.png/.svg,
 // and with `truth` rules.tsv (one RuleRecovery per planted rule of a perturbed mark).
 EpigenesisSummary epigenesis(const EpigenesisOptions &options);

@@ -1,0 +1,45 @@
+#!/bin/bash
+# Cross-builds causeway for 64-bit ARM (cmake/aarch64-linux-gnu.cmake) and runs its test suite under
+# qemu-aarch64. The Halide generators are a host build's: they run on the host at build time and emit
+# arm-64-linux code (Halide's cross-compiling workflow), so the host build must exist (scripts/setup.sh).
+# Usage: scripts/arm64_suite.sh [HOST_BUILD [ARM64_BUILD]] [-- CTEST_ARGS...]
+#   HOST_BUILD default build, ARM64_BUILD default build-arm64; the arm64 sysroot is build-arm64-sysroot
+#   (scripts/arm64_sysroot.sh, or CAUSEWAY_ARM64_SYSROOT). CAUSEWAY_ARM64_JOBS caps the parallel jobs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+positional=()
+while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+    positional+=("$1")
+    shift
+done
+[ "${1:-}" = "--" ] && shift
+host_build=$(realpath -m "${positional[0]:-build}")
+arm_build=$(realpath -m "${positional[1]:-build-arm64}")
+sysroot=$(realpath -m "${CAUSEWAY_ARM64_SYSROOT:-build-arm64-sysroot}")
+jobs=${CAUSEWAY_ARM64_JOBS:-$(nproc)}
+
+fail() {
+    echo "arm64_suite: $*" >&2
+    exit 1
+}
+for tool in aarch64-linux-gnu-g++ qemu-aarch64; do
+    command -v "$tool" > /dev/null ||
+        fail "$tool not found: install Debian's g++-aarch64-linux-gnu and qemu-user (scripts/setup.sh --with-arm64)"
+done
+[ -f "$sysroot/.causeway-packages" ] ||
+    fail "no arm64 sysroot at $sysroot: make it with scripts/arm64_sysroot.sh (scripts/setup.sh --with-arm64)"
+[ -f "$host_build/CMakeCache.txt" ] || fail "no host build at $host_build: configure it first (scripts/setup.sh)"
+
+# The generators are build tools: bring the host build's up to date (nothing to do when they are).
+cmake --build "$host_build" --target causeway-halide_generators -j "$jobs"
+cmake -S . -B "$arm_build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/aarch64-linux-gnu.cmake" \
+    -DCAUSEWAY_ARM64_SYSROOT="$sysroot" -DCAUSEWAY_HOST_BUILD="$host_build" \
+    -DCAUSEWAY_TARGETS=arm64 -DCAUSEWAY_BUILD_BENCHMARKS=OFF -DCAUSEWAY_WERROR=ON
+cmake --build "$arm_build" -j "$jobs"
+# By default the acceptance runs are left out: they train and optimise at full scale (about 6 minutes
+# natively, study_cli.*acceptance and deepmr.acceptance, about an hour under qemu's ~10x) and use the same
+# pipelines that the suites check against their references. CTEST_ARGS replace this default.
+[ $# -gt 0 ] || set -- -E 'acceptance'
+ctest --test-dir "$arm_build" --output-on-failure -j "$jobs" "$@"

@@ -1,0 +1,199 @@
+#!/bin/bash
+# Sharded batch runs end to end (issue 9): for each batch subcommand, `--shard K/N` for N = 2 and 3 merged by
+# `causeway merge` gives the unsharded run's bytes; a Deep MR shard killed with SIGKILL and rerun gives the
+# uninterrupted run's bytes; merge refuses shards that do not belong together, naming the file.
+# Usage: shard_test.sh CASE CAUSEWAY_BINARY REPO_ROOT
+set -u
+case_name=$1
+causeway=$2
+root=$3
+seq_model=$root/tests/seqcnn/fixtures/relu_same_dense3.model.safetensors # L = 37, dropout, 5 tasks
+# shellcheck source=../cli_harness.sh
+source "$(dirname "$0")/../cli_harness.sh"
+
+same() { cmp -s "$1" "$2" || fail "$1 differs from $2"; }
+# Every file of folder $1 but the manifest is in folder $2 with the same bytes, and the other way round.
+# AtomicOutput's temporaries (NAME.tmp.XXXXXX) are not outputs: SIGKILL leaves the one being written.
+same_folder() {
+    local listing_a listing_b
+    listing_a=$(cd "$1" && find . -type f ! -name manifest.json ! -name '*.tmp.??????' | sort)
+    listing_b=$(cd "$2" && find . -type f ! -name manifest.json ! -name '*.tmp.??????' | sort)
+    [ "$listing_a" = "$listing_b" ] || fail "$1 and $2 hold other files: $(diff <(echo "$listing_a") <(echo "$listing_b") | head -5)"
+    while read -r f; do same "$1/$f" "$2/$f"; done <<<"$listing_a"
+}
+
+# A small genome whose first TFs are renamed to the fixture model's tasks (as deepmr_cli_test.sh).
+world() {
+    run 0 "$causeway" simulate-genome --out "$work/world" --regions 300 --length 60 --tfs 3 --seed 4
+    sed -i '1s/.*/region\tcell0|factor0\tcell1|factor1\tcell2|factor2\tcell0|factor3/' "$work/world/labels.tsv"
+}
+deepmr() {
+    run "$1" "$causeway" deepmr --model "$seq_model" --fasta "$work/world/genome.fa" \
+        --regions "$work/world/regions.bed" --labels "$work/world/labels.tsv" \
+        --exposures 'cell0|factor0,cell1|factor1' --outcome 'cell0|factor3' \
+        --regions-per-exposure "${regions_per_exposure:-5}" --samples "${samples:-5}" --seed 3 \
+        --naive-regions 50 "${@:2}"
+}
+
+case $case_name in
+predict)
+    # The shipped default model and dataset; a batch that does not divide the shards' gene blocks.
+    predict() { run 0 "$causeway" predict --model "$root/data/default.model.safetensors" \
+        --dataset "$root/data/default.dataset.safetensors" --batch 7 "$@"; }
+    predict --out "$work/all.tsv"
+    for n in 2 3; do
+        shards=()
+        for k in $(seq 1 $n); do
+            predict --out "$work/p$k.of$n.tsv" --shard "$k/$n"
+            shards+=("$work/p$k.of$n.tsv")
+        done
+        # Any order on the command line.
+        run 0 "$causeway" merge --out "$work/merged$n.tsv" $(printf '%s\n' "${shards[@]}" | sort -r)
+        same "$work/all.tsv" "$work/merged$n.tsv"
+        contains "$work/merged$n.tsv.manifest.json" '"merged_from"'
+    done
+    contains "$work/p1.of3.tsv.manifest.json" '"shard": "1/3"'
+    contains "$work/p1.of3.tsv.manifest.json" '"checksum": "crc32:'
+    contains "$work/p1.of3.tsv.manifest.json" '"code_path"'
+    ;;
+ism)
+    world
+    head -n 24 "$work/world/regions.bed" >"$work/regions.bed"
+    ism() { run 0 "$causeway" ism --model "$seq_model" --fasta "$work/world/genome.fa" \
+        --regions "$work/regions.bed" --tasks 'cell0|factor0,cell0|factor3' --samples 4 --seed 9 "$@"; }
+    ism --out "$work/all.tsv"
+    for n in 2 3; do
+        shards=()
+        for k in $(seq 1 $n); do
+            ism --out "$work/i$k.of$n.tsv" --shard "$k/$n"
+            shards+=("$work/i$k.of$n.tsv")
+        done
+        run 0 "$causeway" merge --out "$work/merged$n.tsv" "${shards[@]}"
+        same "$work/all.tsv" "$work/merged$n.tsv"
+    done
+    ;;
+epigenesis)
+    # 14 genes of the shipped default world in batches of 4 (4 work units; the last one short), 2 marks.
+    awk -F'\t' 'NR > 1 && NR <= 15 { print $1 }' "$root/data/default.dataset.genes.tsv" >"$work/genes.txt"
+    epigenesis() { run 0 "$causeway" epigenesis --model "$root/data/default.model.safetensors" \
+        --dataset "$root/data/default.dataset.safetensors" --genes "@$work/genes.txt" --marks H3K4me3,H3K27ac \
+        --batch 4 --heatmaps 5 --truth "$root/data/default.truth.json" "$@"; }
+    epigenesis --out "$work/all"
+    for n in 2 3; do
+        shards=()
+        for k in $(seq 1 $n); do
+            epigenesis --out "$work/e$k.of$n" --shard "$k/$n"
+            [ ! -e "$work/e$k.of$n/aggregate.tsv" ] || fail "a shard wrote the aggregate"
+            shards+=("$work/e$k.of$n")
+        done
+        run 0 "$causeway" merge --out "$work/merged$n" "${shards[@]}"
+        same_folder "$work/all" "$work/merged$n"
+    done
+    # Resuming: half the work files gone (a batch with any gene missing is recomputed).
+    find "$work/all/work" -name '*.f32' | sort | awk 'NR % 2' | xargs rm -f
+    rm "$work/all/epigenesis.tsv"
+    epigenesis --out "$work/all"
+    same_folder "$work/all" "$work/merged2"
+    ;;
+deepmr)
+    world
+    deepmr 0 --out "$work/all"
+    [ -s "$work/all/manifest.json" ] || fail "no manifest in the output folder"
+    for n in 2 3; do
+        shards=()
+        for k in $(seq 1 $n); do
+            deepmr 0 --out "$work/d$k.of$n" --shard "$k/$n"
+            [ ! -e "$work/d$k.of$n/exposures.tsv" ] || fail "a shard wrote the meta-analysis"
+            shards+=("$work/d$k.of$n")
+        done
+        # The merge runs from elsewhere: the shards' folder is in their manifests.
+        (cd / && run 0 "$causeway" merge --out "$work/merged$n" "${shards[@]}") || exit 1
+        same_folder "$work/all" "$work/merged$n"
+    done
+    ;;
+resume)
+    # A shard long enough to be killed mid-way (each region ~0.1 s), killed once some regions are done.
+    world
+    regions_per_exposure=40 samples=40 deepmr 0 --out "$work/whole" --shard 2/2
+    regions_per_exposure=40 samples=40 deepmr 0 --out "$work/killed" --shard 2/2 &
+    pid=$!
+    for _ in $(seq 1 600); do
+        [ "$(find "$work/killed/work" -name '*.tsv' 2>/dev/null | wc -l)" -ge 6 ] && break
+        sleep 0.02
+    done
+    kill -KILL "$pid" 2>/dev/null || fail "the run ended before it could be killed: make it longer"
+    wait "$pid"
+    [ ! -e "$work/killed/manifest.json" ] || fail "a killed shard has a manifest"
+    done_before=$(find "$work/killed/work" -name '*.tsv' ! -name settings.json | wc -l)
+    # Every finished work file is whole: the uninterrupted run's bytes.
+    while read -r f; do same "$work/whole/$f" "$work/killed/$f"; done < <(cd "$work/killed" && find work -name '*.tsv')
+    regions_per_exposure=40 samples=40 deepmr 0 --out "$work/killed" --shard 2/2
+    same_folder "$work/whole" "$work/killed"
+    # The rerun computed only what the killed one had not finished.
+    total=$(find "$work/whole/work" -name '*.tsv' | wc -l)
+    [ "$done_before" -gt 0 ] && [ "$done_before" -lt "$total" ] || fail "killed after $done_before of $total regions"
+    (unset CAUSEWAY_QUIET && regions_per_exposure=40 samples=40 deepmr 0 --out "$work/killed" --shard 2/2) || exit 1
+    contains "$work/err" "0 regions computed"
+    ;;
+merge_errors)
+    world
+    for k in 1 2 3; do deepmr 0 --out "$work/d$k" --shard "$k/3"; done
+    deepmr 0 --out "$work/other" --shard 3/3 --min-z 1 # another setting, the same work units
+    deepmr 0 --out "$work/half" --shard 1/2
+    run 1 "$causeway" merge --out "$work/m" "$work/d1" "$work/d2"
+    contains "$work/err" "causeway merge: shard 3/3 is missing"
+    run 1 "$causeway" merge --out "$work/m" "$work/d1" "$work/d2" "$work/d2"
+    contains "$work/err" "shard 2/3 is given twice: $work/d2/manifest.json"
+    run 1 "$causeway" merge --out "$work/m" "$work/d1" "$work/d2" "$work/other"
+    contains "$work/err" "$work/other/manifest.json was made with other settings"
+    run 1 "$causeway" merge --out "$work/m" "$work/d1" "$work/d2" "$work/half"
+    contains "$work/err" "$work/half/manifest.json is shard 1/2"
+    deepmr 0 --out "$work/unsharded"
+    run 1 "$causeway" merge --out "$work/m" "$work/d1" "$work/unsharded"
+    contains "$work/err" "not a shard (its run had no --shard): $work/unsharded/manifest.json"
+    rm "$work/d3/manifest.json" # as if the shard had not finished
+    run 1 "$causeway" merge --out "$work/m" "$work/d1" "$work/d2" "$work/d3"
+    contains "$work/err" "no manifest $work/d3/manifest.json"
+    [ ! -e "$work/m/exposures.tsv" ] || fail "a refused merge left tables behind"
+    # --shard itself.
+    for bad in 0/2 3/2 2 a/b 1/0 -1/2; do
+        deepmr 1 --out "$work/bad" --shard "$bad"
+        contains "$work/err" "--shard"
+    done
+    # Table shards: different inputs, and a torn table.
+    predict() { run 0 "$causeway" predict --model "$root/data/default.model.safetensors" \
+        --dataset "$root/data/default.dataset.safetensors" "$@"; }
+    predict --out "$work/p1.tsv" --shard 1/2
+    predict --out "$work/p2.tsv" --shard 2/2 --batch 5
+    run 1 "$causeway" merge --out "$work/p.tsv" "$work/p1.tsv" "$work/p2.tsv"
+    contains "$work/err" "$work/p2.tsv.manifest.json was made with other settings"
+    predict --out "$work/p2.tsv" --shard 2/2
+    run 0 "$causeway" merge --out "$work/p.tsv" "$work/p1.tsv" "$work/p2.tsv"
+    : >"$work/p2.tsv"
+    run 1 "$causeway" merge --out "$work/p.tsv" "$work/p1.tsv" "$work/p2.tsv"
+    contains "$work/err" "$work/p2.tsv"
+    run 1 "$causeway" predict --model "$root/data/default.model.safetensors" \
+        --dataset "$root/data/default.dataset.safetensors" --shard 1/2
+    contains "$work/err" "--shard needs an output file"
+    ;;
+workflow)
+    # workflow/Snakefile end to end on its small default config, in a scratch folder.
+    command -v snakemake >/dev/null || { echo "SKIP: no snakemake (apt-get install snakemake)"; exit 77; }
+    run 0 snakemake -s "$root/workflow/Snakefile" --configfile "$root/workflow/config.yaml" \
+        --profile "$root/workflow/profiles/local" --directory "$work" --config causeway="$causeway" out=results
+    for f in pecnn/predict.tsv pecnn/epigenesis/aggregate.png pecnn/optimize/edits_mean.png \
+        deepmr/merged/summary.md deepmr/merged/exposures.tsv deepmr/merged/manifest.json deepmr/ism.tsv; do
+        [ -s "$work/results/$f" ] || fail "the workflow did not make $f"
+    done
+    # The merged Deep MR is the unsharded run's (same command line from the shards' manifest).
+    args=$(/usr/bin/python3 -c 'import json,sys; print("\n".join(json.load(open(sys.argv[1]))["arguments"]))' \
+        "$work/results/deepmr/shards/1/manifest.json")
+    mapfile -t replay <<<"$args"
+    (cd "$work" && run 0 "$causeway" deepmr "${replay[@]}" --out "$work/unsharded") || exit 1
+    same_folder "$work/results/deepmr/merged" "$work/unsharded"
+    ;;
+*)
+    fail "unknown case"
+    ;;
+esac
+exit 0
