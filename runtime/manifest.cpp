@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -159,6 +160,27 @@ Manifest read_manifest(const std::string &path) {
         fail("{}: {}", path, e.what());
     }
     return manifest;
+}
+
+void guard_work_settings(const std::string &settings_path, const nlohmann::ordered_json &settings) {
+    struct stat st {};
+    if (::stat(settings_path.c_str(), &st) != 0) {
+        AtomicOutput out(settings_path);
+        out.print("{}\n", settings.dump(2));
+        out.commit();
+        return;
+    }
+    std::ifstream in(settings_path);
+    nlohmann::ordered_json previous;
+    try {
+        previous = nlohmann::ordered_json::parse(in);
+    } catch (const nlohmann::json::exception &) {
+        fail("cannot read {} (remove the work folder to start afresh)", settings_path);
+    }
+    if (previous != settings)
+        fail("{} was made with other settings ({}), not these ({}): use another --out, or remove the work "
+             "folder to start afresh",
+             settings_path, previous.dump(), settings.dump());
 }
 
 } // namespace causeway

@@ -16,6 +16,7 @@
 
 #include "causeway/atomic_output.h"
 #include "causeway/error.h"
+#include "causeway/manifest.h"
 #include "causeway/pecnn_model.h" // join_list
 #include "causeway/progress.h"
 #include "causeway/seqcnn_ism.h"
@@ -334,23 +335,7 @@ DeepmrSummary deepmr_run(const DeepmrOptions &o) {
     study::make_output_folder(work);
     const nlohmann::ordered_json settings = work_settings(o, config);
     const std::string settings_path = work + "/settings.json";
-    if (file_exists(settings_path)) {
-        std::ifstream in(settings_path);
-        nlohmann::ordered_json previous;
-        try {
-            previous = nlohmann::ordered_json::parse(in);
-        } catch (const nlohmann::json::exception &) {
-            fail("cannot read {} (remove the work folder to start afresh)", settings_path);
-        }
-        if (previous != settings)
-            fail("{} was made with other settings ({}), not these ({}): use another --out, or remove the "
-                 "work folder to start afresh",
-                 settings_path, previous.dump(), settings.dump());
-    } else {
-        AtomicOutput out(settings_path);
-        out.print("{}\n", settings.dump(2));
-        out.commit();
-    }
+    guard_work_settings(settings_path, settings);
     for (const std::string &e : o.exposures) study::make_output_folder(work + "/" + study::file_safe_name(e));
     summary.seconds_io += seconds_since(io_start);
 

@@ -16,6 +16,7 @@
 #include "causeway/atomic_output.h"
 #include "causeway/dataset.h"
 #include "causeway/error.h"
+#include "causeway/manifest.h"
 #include "causeway/pecnn_model.h"
 #include "causeway/pecnn_network.h"
 #include "causeway/progress.h"
@@ -301,23 +302,7 @@ EpigenesisResult epigenesis_work(PecnnNetwork &network, const Dataset &data,
                                              {"stride_bp", o.stride_bp},
                                              {"batch", o.batch}};
     const std::string settings_path = work + "/settings.json";
-    if (file_exists(settings_path)) {
-        std::ifstream in(settings_path);
-        nlohmann::ordered_json previous;
-        try {
-            previous = nlohmann::ordered_json::parse(in);
-        } catch (const nlohmann::json::exception &) {
-            fail("cannot read {} (remove the work folder to start afresh)", settings_path);
-        }
-        if (previous != settings)
-            fail("{} was made with other settings ({}), not these ({}): use another --out, or remove the "
-                 "work folder to start afresh",
-                 settings_path, previous.dump(), settings.dump());
-    } else {
-        AtomicOutput out(settings_path);
-        out.print("{}\n", settings.dump(2));
-        out.commit();
-    }
+    guard_work_settings(settings_path, settings);
 
     const size_t nm = plan.marks.size(), nc = plan.cells.size();
     const size_t P = peak_starts(data.bins(), plan.peak_bins, plan.stride_bins).size();

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "causeway/shard.h"
 
 namespace causeway {
@@ -59,5 +61,9 @@ void write_merged_manifest(const std::string &path, const ShardSet &shards);
 
 // Options after the subcommand in argv, without --shard, -o/--out and -t/--threads and their values.
 std::vector<std::string> replayable_arguments(const std::vector<std::string> &argv_after_command);
+
+// A resumable run's work folder keeps the settings its work files were made with: the first run writes them
+// to `settings_path` (atomically); a rerun must bring equal settings, else an error naming the file.
+void guard_work_settings(const std::string &settings_path, const nlohmann::ordered_json &settings);
 
 } // namespace causeway
