@@ -332,10 +332,13 @@ SeqcnnModel seqcnn_load(const std::string &path) {
 
     try {
         // Lengths first, so that a flatten mismatch names the numbers that produce it.
-        for (int i = 0; i < blocks; ++i)
+        for (int i = 0; i < blocks; ++i) {
+            if (c.pools[i] < 1 || c.pools[i] > 4096) // before pooled_length divides by it
+                fail("pool of conv block {} is {}; expected 1 to 4096", i, c.pools[i]);
             if (c.conv_output_length(i) < 1 || c.pooled_length(i) < 1)
                 fail("conv block {} leaves no positions: input length {}, kernel {}, padding {}, pool {}", i,
                      c.conv_input_length(i), c.conv_kernels[i], seqcnn_padding_name(c.padding), c.pools[i]);
+        }
     } catch (const Error &e) {
         fail("bad metadata in {}: {}", path, e.what());
     }
