@@ -151,10 +151,15 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (first == "--version" || first == "version") {
+#if defined(__aarch64__)
+        fmt::print("causeway {}\narm64 pipelines: NEON\ncompiled targets: {}\n", causeway::kVersion,
+                   causeway::compiled_targets());
+#else
         fmt::print(
             "causeway {}\nx86 pipelines: AVX-512, AVX2 and SSE4.1 variants, chosen by the CPU's features "
             "(CAUSEWAY_ISA caps them; now: {})\ncompiled targets: {}\n",
             causeway::kVersion, causeway::x86_isa_cap(), causeway::compiled_targets());
+#endif
         return 0;
     }
     if (first == "help") {

@@ -93,7 +93,11 @@ bool cuda_compiled() {
 }
 
 std::string compiled_targets() {
+#if defined(__aarch64__)
+    std::string targets = "arm64 (NEON)";
+#else
     std::string targets = "x86 (AVX-512, AVX2 and SSE4.1 variants, chosen by the CPU's features)";
+#endif
 #ifdef CAUSEWAY_HAVE_CUDA
     targets += ", cuda (" CAUSEWAY_CUDA_TARGET ")";
 #endif

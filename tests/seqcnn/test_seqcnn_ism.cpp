@@ -22,6 +22,8 @@
 #include "causeway/seqcnn_model.h"
 #include "causeway/seqcnn_network.h"
 
+#include "direct_prediction.h"
+
 namespace causeway {
 namespace {
 
@@ -92,35 +94,6 @@ std::vector<Row> run_ism(const Genome &g, const std::string &fasta, const std::s
     return rows;
 }
 
-std::vector<float> reverse_complement(const std::vector<float> &s, int length) {
-    std::vector<float> out(s.size());
-    for (int c = 0; c < 4; ++c)
-        for (int x = 0; x < length; ++x) out[c * length + length - 1 - x] = s[(3 - c) * length + x];
-    return out;
-}
-
-// Task probabilities of one sequence under sample n's masks (n < 0: dropout off).
-std::vector<double> predict(SeqcnnNetwork &network, const std::vector<float> &one_hot, int n, uint64_t seed,
-                            bool rc) {
-    const SeqcnnConfig &c = network.config();
-    std::vector<std::vector<uint8_t>> keep(c.dropout_sites());
-    SeqcnnMasks masks;
-    for (int site = 0; site < c.dropout_sites(); ++site) {
-        keep[site].resize(c.site_size(site));
-        seqcnn_dropout_keep(c, seed, n < 0 ? 0 : n, site, keep[site].data());
-        masks.keep.push_back(c.site_dropout(site) > 0 ? keep[site].data() : nullptr);
-    }
-    std::vector<float> p(c.num_tasks()), q(c.num_tasks());
-    network.forward(one_hot.data(), 1, p.data(), n < 0 ? nullptr : &masks);
-    std::vector<double> out(p.begin(), p.end());
-    if (rc) {
-        network.forward(reverse_complement(one_hot, c.sequence_length).data(), 1, q.data(),
-                        n < 0 ? nullptr : &masks);
-        for (int t = 0; t < c.num_tasks(); ++t) out[t] = (double(p[t]) + q[t]) / 2;
-    }
-    return out;
-}
-
 struct Window {
     std::string region, chrom;
     int64_t start;
@@ -140,7 +113,8 @@ void check_against_direct(const std::vector<Row> &rows, const Genome &g, int sam
         const std::string bases = g.chromosomes.at(w.chrom).substr(w.start, length);
         const std::vector<float> reference = seqcnn_one_hot(bases);
         std::vector<std::vector<double>> f_ref(passes);
-        for (int n = 0; n < passes; ++n) f_ref[n] = predict(network, reference, samples ? n : -1, seed, rc);
+        for (int n = 0; n < passes; ++n)
+            f_ref[n] = testing::predict_direct(network, reference, samples ? n : -1, seed, rc);
         for (int x = 0; x < length; ++x) {
             const int ref = std::string("ACGT").find(static_cast<char>(std::toupper(bases[x])));
             if (ref < 0) continue; // N: never mutated
@@ -151,7 +125,8 @@ void check_against_direct(const std::vector<Row> &rows, const Genome &g, int sam
                 mutant[alt * length + x] = 1.f;
                 std::vector<double> sum(2, 0.0), squares(2, 0.0);
                 for (int n = 0; n < passes; ++n) {
-                    const std::vector<double> f = predict(network, mutant, samples ? n : -1, seed, rc);
+                    const std::vector<double> f =
+                        testing::predict_direct(network, mutant, samples ? n : -1, seed, rc);
                     for (int t = 0; t < 2; ++t) {
                         const double d = f[tasks[t].second] - f_ref[n][tasks[t].second];
                         sum[t] += d;

@@ -9,6 +9,8 @@
 #include "causeway/safetensors.h"
 #include "causeway/seqcnn_mutants.h"
 
+#include "direct_prediction.h"
+
 namespace causeway {
 namespace {
 
@@ -24,36 +26,6 @@ struct MutagenesisFixture {
         reference.assign(inputs + floats, inputs + 2 * floats);
     }
 };
-
-std::vector<float> reverse_complement(const std::vector<float> &s, int length) {
-    std::vector<float> out(s.size());
-    for (int c = 0; c < 4; ++c)
-        for (int x = 0; x < length; ++x) out[c * length + length - 1 - x] = s[(3 - c) * length + x];
-    return out;
-}
-
-// f(sequence) under sample n's masks (n < 0: dropout off), one sequence per call, optionally averaged with
-// the reverse complement.
-std::vector<double> predict(SeqcnnNetwork &network, const std::vector<float> &sequence, int n, uint64_t seed,
-                            bool rc) {
-    const SeqcnnConfig &c = network.config();
-    std::vector<std::vector<uint8_t>> keep(c.dropout_sites());
-    SeqcnnMasks masks;
-    for (int site = 0; site < c.dropout_sites(); ++site) {
-        keep[site].resize(c.site_size(site));
-        seqcnn_dropout_keep(c, seed, n < 0 ? 0 : n, site, keep[site].data());
-        masks.keep.push_back(c.site_dropout(site) > 0 ? keep[site].data() : nullptr);
-    }
-    std::vector<float> p(c.num_tasks()), q(c.num_tasks());
-    network.forward(sequence.data(), 1, p.data(), n < 0 ? nullptr : &masks);
-    std::vector<double> out(p.begin(), p.end());
-    if (rc) {
-        network.forward(reverse_complement(sequence, c.sequence_length).data(), 1, q.data(),
-                        n < 0 ? nullptr : &masks);
-        for (int t = 0; t < c.num_tasks(); ++t) out[t] = (double(p[t]) + q[t]) / 2;
-    }
-    return out;
-}
 
 std::vector<float> mutate(const std::vector<float> &reference, int length, int x, int ref, int alt) {
     std::vector<float> m = reference;
@@ -78,7 +50,8 @@ void check_against_direct(bool rc, int samples) {
     EXPECT_EQ(std::count(effects.position.begin(), effects.position.end(), 3), 0);
     const int passes = std::max(samples, 1);
     std::vector<std::vector<double>> reference(passes);
-    for (int n = 0; n < passes; ++n) reference[n] = predict(network, s.reference, samples ? n : -1, 99, rc);
+    for (int n = 0; n < passes; ++n)
+        reference[n] = testing::predict_direct(network, s.reference, samples ? n : -1, 99, rc);
     double largest_se = 0;
     for (size_t m = 0; m < effects.position.size(); ++m) {
         const std::vector<float> mutant =
@@ -86,7 +59,7 @@ void check_against_direct(bool rc, int samples) {
         ASSERT_EQ(s.reference[effects.ref[m] * length + effects.position[m]], 1.f);
         std::vector<double> sum(2, 0.0), sum_squares(2, 0.0);
         for (int n = 0; n < passes; ++n) {
-            const std::vector<double> f = predict(network, mutant, samples ? n : -1, 99, rc);
+            const std::vector<double> f = testing::predict_direct(network, mutant, samples ? n : -1, 99, rc);
             for (int t = 0; t < 2; ++t) {
                 const double d = f[options.tasks[t]] - reference[n][options.tasks[t]];
                 sum[t] += d;
@@ -134,7 +107,7 @@ TEST(SeqcnnMutantBatch, SharedMasksKeepTheCovariance) {
     const MutantEffects effects = seqcnn_mutant_batch(network, s.reference.data(), options);
     std::vector<double> ref(options.samples);
     for (int n = 0; n < options.samples; ++n)
-        ref[n] = predict(network, s.reference, n, 6, false)[0]; // other masks
+        ref[n] = testing::predict_direct(network, s.reference, n, 6, false)[0]; // other masks
     auto variance = [](const std::vector<double> &v) {
         double mean = 0, sq = 0;
         for (double x : v) mean += x / v.size();
@@ -147,7 +120,8 @@ TEST(SeqcnnMutantBatch, SharedMasksKeepTheCovariance) {
         const std::vector<float> mutant =
             mutate(s.reference, length, effects.position[m], effects.ref[m], effects.alt[m]);
         std::vector<double> f(options.samples);
-        for (int n = 0; n < options.samples; ++n) f[n] = predict(network, mutant, n, 5, false)[0];
+        for (int n = 0; n < options.samples; ++n)
+            f[n] = testing::predict_direct(network, mutant, n, 5, false)[0];
         const double independent_se = std::sqrt(variance(f) + variance(ref));
         smaller += effects.se[m] < 0.5 * independent_se;
     }
@@ -196,7 +170,8 @@ TEST(SeqcnnMutantBatch, ChosenSubstitutionsMatchSaturation) {
     }
     // The reference mean is the mean over samples of the reference's own prediction.
     double mean = 0;
-    for (int n = 0; n < options.samples; ++n) mean += predict(network, s.reference, n, 7, false)[1];
+    for (int n = 0; n < options.samples; ++n)
+        mean += testing::predict_direct(network, s.reference, n, 7, false)[1];
     EXPECT_NEAR(some.reference_mean[0], mean / options.samples, 1e-6);
 
     options.substitutions = {{3, 0}}; // the fixture's N

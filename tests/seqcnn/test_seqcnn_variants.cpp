@@ -23,6 +23,8 @@
 #include "causeway/seqcnn_model.h"
 #include "causeway/seqcnn_network.h"
 
+#include "direct_prediction.h"
+
 namespace causeway {
 namespace {
 
@@ -175,34 +177,6 @@ std::vector<float> window_one_hot(const std::string &chromosome, int64_t start) 
     return x;
 }
 
-std::vector<float> reverse_complement(const std::vector<float> &s) {
-    std::vector<float> out(s.size());
-    for (int c = 0; c < 4; ++c)
-        for (int x = 0; x < kLength; ++x) out[c * kLength + kLength - 1 - x] = s[(3 - c) * kLength + x];
-    return out;
-}
-
-// Task probabilities of one sequence under sample n's masks (n < 0: dropout off).
-std::vector<double> predict(SeqcnnNetwork &network, const std::vector<float> &one_hot, int n, uint64_t seed,
-                            bool rc) {
-    const SeqcnnConfig &c = network.config();
-    std::vector<std::vector<uint8_t>> keep(c.dropout_sites());
-    SeqcnnMasks masks;
-    for (int site = 0; site < c.dropout_sites(); ++site) {
-        keep[site].resize(c.site_size(site));
-        seqcnn_dropout_keep(c, seed, n < 0 ? 0 : n, site, keep[site].data());
-        masks.keep.push_back(c.site_dropout(site) > 0 ? keep[site].data() : nullptr);
-    }
-    std::vector<float> p(c.num_tasks()), q(c.num_tasks());
-    network.forward(one_hot.data(), 1, p.data(), n < 0 ? nullptr : &masks);
-    std::vector<double> out(p.begin(), p.end());
-    if (rc) {
-        network.forward(reverse_complement(one_hot).data(), 1, q.data(), n < 0 ? nullptr : &masks);
-        for (int t = 0; t < c.num_tasks(); ++t) out[t] = (double(p[t]) + q[t]) / 2;
-    }
-    return out;
-}
-
 // rows: every task of every expected allele, in order.
 void check_against_direct(const std::vector<Row> &rows, const Fixture &f, const std::vector<Expected> &scored,
                           int samples, uint64_t seed, bool rc) {
@@ -221,8 +195,10 @@ void check_against_direct(const std::vector<Row> &rows, const Fixture &f, const 
         std::vector<double> ref_sum(kTasks.size()), alt_sum(kTasks.size()), d_sum(kTasks.size()),
             d_squares(kTasks.size());
         for (int n = 0; n < passes; ++n) {
-            const std::vector<double> r = predict(network, reference, samples ? n : -1, seed, rc);
-            const std::vector<double> a = predict(network, mutant, samples ? n : -1, seed, rc);
+            const std::vector<double> r =
+                testing::predict_direct(network, reference, samples ? n : -1, seed, rc);
+            const std::vector<double> a =
+                testing::predict_direct(network, mutant, samples ? n : -1, seed, rc);
             for (size_t t = 0; t < kTasks.size(); ++t) {
                 ref_sum[t] += r[t];
                 alt_sum[t] += a[t];
