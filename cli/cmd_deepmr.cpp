@@ -50,6 +50,11 @@ CommandRun setup(CLI::App &app) {
                    "Instruments: mutations with |beta_exposure / se_exposure| >= this (0: all with se > 0)")
         ->capture_default_str()
         ->check(CLI::Range(0.0, 1e9));
+    app.add_option("--min-beta-exposure", o->run.min_beta_exposure,
+                   "Instruments: mutations that move P(bound) by at least this; a region with too few is a "
+                   "weak instrument, left out of the meta-analysis (0: no strength rule)")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 1.0));
     app.add_flag("--reverse-complement", o->run.reverse_complement,
                  "Average each prediction with the reverse complement's (same mask on both strands)");
     app.add_option("--naive-regions", o->run.naive_regions,

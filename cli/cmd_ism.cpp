@@ -48,8 +48,8 @@ CommandRun setup(CLI::App &app) {
         o->ism.tasks = split_list(o->tasks);
         if (!o->shard.empty()) o->ism.shard = parse_shard(o->shard);
         const IsmSummary summary = seqcnn_ism(o->ism);
-        // Beside an output file only for a shard (merge reads it): a plain run writes just the table.
-        if (o->ism.shard.enabled()) {
+        // Beside every table written to a file (merge reads a shard's): to trace and replay the run.
+        if (o->ism.out != "-") {
             ManifestInfo manifest;
             manifest.command = "ism";
             manifest.inputs = {{"model", o->ism.model}, {"fasta", o->ism.fasta}, {"regions", o->ism.regions}};
@@ -63,9 +63,12 @@ CommandRun setup(CLI::App &app) {
             const double seconds = std::max(summary.seconds, 1e-9);
             fmt::print(stderr,
                        "causeway ism: {} sequences, {} mutants x {} samples in {:.3f} s: {:.2f} sequences/s, "
-                       "{:.0f} mutants/s\n",
+                       "{:.0f} mutants/s{}\n",
                        summary.sequences, summary.mutants, o->ism.samples, summary.seconds,
-                       summary.sequences / seconds, summary.mutants / seconds);
+                       summary.sequences / seconds, summary.mutants / seconds,
+                       o->ism.shard.enabled() ? fmt::format("; {} regions resumed from {}.work",
+                                                            summary.regions_resumed, o->ism.out)
+                                              : "");
         }
         return 0;
     };

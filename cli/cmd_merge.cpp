@@ -1,7 +1,7 @@
 // causeway merge: joins the outputs of `causeway <command> --shard K/N` (K = 1..N) into exactly what the
 // unsharded command writes. Tables (predict, ism) are concatenated in shard order; output folders (deepmr,
-// epigenesis) gather the shards' per-unit work files, then the unsharded command runs into the merged
-// folder, resumes every unit and computes what needs them all (meta-analysis, aggregates, figures).
+// epigenesis, optimize) gather the shards' per-unit work files, then the unsharded command runs into the
+// merged folder, resumes every unit and computes what needs them all (meta-analysis, aggregates, figures).
 #include <filesystem>
 #include <memory>
 #include <unistd.h>
@@ -24,7 +24,7 @@ struct MergeOptions {
 
 // The commands whose output is a folder of per-unit work files that a rerun resumes.
 bool merges_by_resuming(const std::string &command) {
-    return command == "deepmr" || command == "epigenesis";
+    return command == "deepmr" || command == "epigenesis" || command == "optimize";
 }
 
 // Runs `causeway <command> ARGUMENTS --out OUT` in this process, from the folder the shards ran in.
@@ -54,9 +54,8 @@ int replay(const ShardSet &shards, const std::string &out, int threads) {
 CommandRun setup(CLI::App &app) {
     auto o = std::make_shared<MergeOptions>();
     app.add_option("shards", o->shards,
-                   "The shards' outputs (files for predict and ism, folders for deepmr and epigenesis), each "
-                   "with its "
-                   "manifest; any order")
+                   "The shards' outputs (files for predict and ism; folders for deepmr, epigenesis and "
+                   "optimize), each with its manifest; any order")
         ->required();
     app.add_option("-o,--out", o->out, "Merged output: a file, or a folder for folder outputs")->required();
     add_threads_option(app, o->threads);

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "causeway/dataset.h"
+#include "causeway/manifest.h"
 #include "causeway/study/optimize.h"
 #include "command.h"
 
@@ -12,6 +14,7 @@ namespace {
 
 struct OptimizeCliOptions {
     OptimizeOptions optimize;
+    std::string shard;
     int threads = 0;
 };
 
@@ -23,7 +26,8 @@ CommandRun setup(CLI::App &app) {
         ->required();
     app.add_option(
            "-o,--out", p.out_dir,
-           "Output folder: achieved.tsv, genes.tsv, edits.tsv, loss.tsv, edits_mean.png/.svg, heatmaps/")
+           "Output folder: achieved.tsv, genes.tsv, edits.tsv, loss.tsv, edits_mean.png/.svg, heatmaps/, "
+           "work/ (one file per gene: a rerun resumes)")
         ->required();
     auto *genes =
         app.add_option("--genes", p.genes, "Genes: all, a comma list of ids, or @file (one id a line)");
@@ -55,14 +59,35 @@ CommandRun setup(CLI::App &app) {
         ->check(CLI::Range(1, 1000000));
     app.add_option("--heatmaps", p.heatmaps, "Per-gene heatmaps of W - W0 for the first N genes")
         ->check(CLI::NonNegativeNumber);
-    app.add_option("--batch", p.batch, "Genes per compiled call")->check(CLI::Range(1, 65536));
+    app.add_option("--batch", p.batch, "Genes per compiled call (and per work unit of --shard)")
+        ->check(CLI::Range(1, 65536));
+    app.add_option("--shard", o->shard, kShardHelp);
     add_threads_option(app, o->threads);
     return [o, l1]() {
         apply_threads(o->threads);
+        OptimizeOptions &p = o->optimize;
+        if (!o->shard.empty()) p.shard = parse_shard(o->shard);
         // The sparse mode's L1 phase needs a pull: on the default data 0.1 reaches the target for 30 of 30
         // genes with a median 22% of the (mark, bin) entries edited (0.05: 27 of 30, 29%).
-        if (o->optimize.settings.sparse && l1->count() == 0) o->optimize.settings.l1 = 0.1;
-        const OptimizeSummary s = optimize_expression(o->optimize);
+        if (p.settings.sparse && l1->count() == 0) p.settings.l1 = 0.1;
+        const OptimizeSummary s = optimize_expression(p);
+        ManifestInfo manifest;
+        manifest.command = "optimize";
+        manifest.inputs = {{"model", p.model}, {"dataset", p.dataset}, {"genes", gene_table_path(p.dataset)}};
+        if (p.genes.rfind('@', 0) == 0) manifest.inputs.push_back({"gene_list", p.genes.substr(1)});
+        if (!p.targets.empty()) manifest.inputs.push_back({"targets", p.targets});
+        manifest.shard = p.shard;
+        manifest.units = s.units;
+        write_manifest(manifest_path(p.out_dir, true), manifest);
+        fmt::print(stderr, "causeway optimize: {} genes computed, {} gene batches resumed from {}/work\n",
+                   s.genes_computed, s.units_resumed, p.out_dir);
+        if (p.shard.enabled()) {
+            fmt::print(stderr,
+                       "causeway optimize: shard {}: {} genes in {:.2f} s (causeway merge writes the tables "
+                       "and figures): {}\n",
+                       p.shard.text(), s.genes, s.seconds, p.out_dir);
+            return 0;
+        }
         fmt::print(
             stderr,
             "causeway optimize: {} genes, {} within 5% of the TPM target ({:.1f}%); final MSE {:.3g}; "

@@ -47,6 +47,7 @@ CommandRun setup(CLI::App &app) {
         const UnitRange units = shard_units(shard, batches);
         const int64_t first = static_cast<int64_t>(units.begin) * o->batch,
                       last = std::min<int64_t>(static_cast<int64_t>(units.end) * o->batch, data.genes());
+        remove_stale_temporaries({o->out, manifest_path(o->out, false)});
         Progress progress("predict", last - first);
         for (int64_t start = first; start < last; start += o->batch) {
             int64_t count = std::min<int64_t>(o->batch, last - start);
@@ -71,8 +72,8 @@ CommandRun setup(CLI::App &app) {
             }
         }
         out.commit();
-        // Beside an output file only for a shard (merge reads it): a plain run writes just the table.
-        if (shard.enabled()) {
+        // Beside every output file (a result must be traceable; merge reads a shard's); stdout has none.
+        if (o->out != "-") {
             ManifestInfo manifest;
             manifest.command = "predict";
             manifest.inputs = {

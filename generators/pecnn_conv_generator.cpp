@@ -17,6 +17,10 @@ using namespace Halide;
 
 class PecnnConv : public Generator<PecnnConv> {
 public:
+    // Tuning (schedules/tune/tune.py): the library name, which selects a checked-in tuned schedule, and a
+    // register block to try (0: the tuned or the hand one).
+    GeneratorParam<std::string> pipeline{"pipeline", ""};
+    GeneratorParam<int> x_block{"x_block", 0};
     GeneratorParam<bool> input_bins_inner{"input_bins_inner", false};
 
     Input<Buffer<float, 3>> input{"input"};
@@ -65,6 +69,7 @@ public:
 
     void schedule() {
         if (auto_schedule) return;
+        if (causeway::apply_tuned_schedule(*this, get_target())) return;
         causeway::schedule_pecnn_conv(*this, get_target());
     }
 };

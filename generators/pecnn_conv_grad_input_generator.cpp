@@ -18,6 +18,10 @@ using namespace Halide;
 
 class PecnnConvGradInput : public Generator<PecnnConvGradInput> {
 public:
+    // Tuning (schedules/tune/tune.py): the library name, which selects a checked-in tuned schedule, and a
+    // register block to try (0: the tuned or the hand one).
+    GeneratorParam<std::string> pipeline{"pipeline", ""};
+    GeneratorParam<int> x_block{"x_block", 0};
     GeneratorParam<bool> output_bins_inner{"output_bins_inner", false};
     GeneratorParam<bool> add_readout{"add_readout", false};
     GeneratorParam<bool> pooled_output{"pooled_output", false};
@@ -95,6 +99,7 @@ public:
 
     void schedule() {
         if (auto_schedule) return;
+        if (causeway::apply_tuned_schedule(*this, get_target())) return;
         causeway::schedule_pecnn_conv_grad_input(*this, get_target());
     }
 };

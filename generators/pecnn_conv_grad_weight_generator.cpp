@@ -12,6 +12,10 @@ using namespace Halide;
 
 class PecnnConvGradWeight : public Generator<PecnnConvGradWeight> {
 public:
+    // Tuning (schedules/tune/tune.py): the library name, which selects a checked-in tuned schedule, and a
+    // register block to try (0: the tuned or the hand one).
+    GeneratorParam<std::string> pipeline{"pipeline", ""};
+    GeneratorParam<int> x_block{"x_block", 0};
     GeneratorParam<bool> input_bins_inner{"input_bins_inner", false};
     GeneratorParam<bool> pooled_output{"pooled_output", false};
 
@@ -93,6 +97,7 @@ public:
 
     void schedule() {
         if (auto_schedule) return;
+        if (causeway::apply_tuned_schedule(*this, get_target())) return;
         causeway::schedule_pecnn_conv_grad_weight(*this, get_target());
     }
 };

@@ -15,6 +15,10 @@ using namespace Halide;
 
 class PecnnConvPool : public Generator<PecnnConvPool> {
 public:
+    // Tuning (schedules/tune/tune.py): the library name, which selects a checked-in tuned schedule, and a
+    // register block to try (0: the tuned or the hand one).
+    GeneratorParam<std::string> pipeline{"pipeline", ""};
+    GeneratorParam<int> x_block{"x_block", 0};
     Input<Buffer<float, 4>> input{"input"};
     Input<Buffer<float, 3>> weight{"weight"};
     Input<Buffer<float, 1>> bias{"bias"};
@@ -56,6 +60,7 @@ public:
 
     void schedule() {
         if (auto_schedule) return;
+        if (causeway::apply_tuned_schedule(*this, get_target())) return;
         causeway::schedule_pecnn_conv_pool(*this, get_target());
     }
 };

@@ -11,6 +11,8 @@ using namespace Halide;
 
 class PecnnReadout : public Generator<PecnnReadout> {
 public:
+    // Tuning (schedules/tune/tune.py): the library name, which selects a checked-in tuned schedule.
+    GeneratorParam<std::string> pipeline{"pipeline", ""};
     Input<Buffer<float, 4>> hidden{"hidden"}; // last equivariant layer (ch, x, c, g)
     Input<Buffer<float, 3>> pooled{"pooled"}; // invariant branch pooled over cells (ch, x, g)
     Input<Buffer<float, 2>> readout_weight{"readout_weight"};
@@ -35,6 +37,7 @@ public:
 
     void schedule() {
         if (auto_schedule) return;
+        if (causeway::apply_tuned_schedule(*this, get_target())) return;
         causeway::schedule_pecnn_readout(a, prediction, get_target());
     }
 };

@@ -24,6 +24,10 @@ using namespace Halide;
 
 class SeqcnnConv : public Generator<SeqcnnConv> {
 public:
+    // Tuning (schedules/tune/tune.py): the library name, which selects a checked-in tuned schedule, and a
+    // register block to try (0: the tuned or the hand one).
+    GeneratorParam<std::string> pipeline{"pipeline", ""};
+    GeneratorParam<int> x_block{"x_block", 0};
     GeneratorParam<bool> one_hot_input{"one_hot_input", false};
     GeneratorParam<bool> masked{"masked", false};
 
@@ -93,6 +97,7 @@ public:
 
     void schedule() {
         if (auto_schedule) return;
+        if (causeway::apply_tuned_schedule(*this, get_target())) return;
         causeway::schedule_seqcnn_conv(*this, get_target());
     }
 };

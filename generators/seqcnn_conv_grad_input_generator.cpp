@@ -18,6 +18,10 @@ using namespace Halide;
 
 class SeqcnnConvGradInput : public Generator<SeqcnnConvGradInput> {
 public:
+    // Tuning (schedules/tune/tune.py): the library name, which selects a checked-in tuned schedule, and a
+    // register block to try (0: the tuned or the hand one).
+    GeneratorParam<std::string> pipeline{"pipeline", ""};
+    GeneratorParam<int> x_block{"x_block", 0};
     Input<Buffer<float, 3>> grad_output{"grad_output"};
     Input<Buffer<float, 3>> weight{"weight"};
     Input<int> pad_left{"pad_left", 0, 0, 4096};
@@ -50,6 +54,7 @@ public:
 
     void schedule() {
         if (auto_schedule) return;
+        if (causeway::apply_tuned_schedule(*this, get_target())) return;
         causeway::schedule_seqcnn_conv_grad_input(*this, get_target());
     }
 };

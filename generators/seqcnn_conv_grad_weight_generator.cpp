@@ -21,6 +21,10 @@ using namespace Halide;
 
 class SeqcnnConvGradWeight : public Generator<SeqcnnConvGradWeight> {
 public:
+    // Tuning (schedules/tune/tune.py): the library name, which selects a checked-in tuned schedule, and a
+    // register block to try (0: the tuned or the hand one).
+    GeneratorParam<std::string> pipeline{"pipeline", ""};
+    GeneratorParam<int> x_block{"x_block", 0};
     GeneratorParam<bool> one_hot_input{"one_hot_input", false};
 
     Input<Buffer<float, 3>> grad_output{"grad_output"};
@@ -70,6 +74,7 @@ public:
 
     void schedule() {
         if (auto_schedule) return;
+        if (causeway::apply_tuned_schedule(*this, get_target())) return;
         causeway::schedule_seqcnn_conv_grad_weight(*this, get_target());
     }
 };

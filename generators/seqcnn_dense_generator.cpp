@@ -23,6 +23,10 @@ using namespace Halide;
 
 class SeqcnnDense : public Generator<SeqcnnDense> {
 public:
+    // Tuning (schedules/tune/tune.py): the library name, which selects a checked-in tuned schedule, and a
+    // register block to try (0: the tuned or the hand one).
+    GeneratorParam<std::string> pipeline{"pipeline", ""};
+    GeneratorParam<int> x_block{"x_block", 0};
     GeneratorParam<bool> masked{"masked", false};
 
     Input<Buffer<float, 2>> input{"input"};
@@ -69,6 +73,7 @@ public:
 
     void schedule() {
         if (auto_schedule) return;
+        if (causeway::apply_tuned_schedule(*this, get_target())) return;
         causeway::schedule_seqcnn_dense(*this, get_target());
     }
 };

@@ -20,6 +20,10 @@ using namespace Halide;
 
 class SeqcnnDenseGradInput : public Generator<SeqcnnDenseGradInput> {
 public:
+    // Tuning (schedules/tune/tune.py): the library name, which selects a checked-in tuned schedule, and a
+    // register block to try (0: the tuned or the hand one).
+    GeneratorParam<std::string> pipeline{"pipeline", ""};
+    GeneratorParam<int> x_block{"x_block", 0};
     GeneratorParam<bool> activation_backward{"activation_backward", false};
 
     Input<Buffer<float, 2>> grad_output{"grad_output"};
@@ -57,6 +61,7 @@ public:
 
     void schedule() {
         if (auto_schedule) return;
+        if (causeway::apply_tuned_schedule(*this, get_target())) return;
         causeway::schedule_seqcnn_dense_grad_input(*this, get_target());
     }
 };

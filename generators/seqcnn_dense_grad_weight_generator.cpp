@@ -18,6 +18,10 @@ using namespace Halide;
 
 class SeqcnnDenseGradWeight : public Generator<SeqcnnDenseGradWeight> {
 public:
+    // Tuning (schedules/tune/tune.py): the library name, which selects a checked-in tuned schedule, and a
+    // register block to try (0: the tuned or the hand one).
+    GeneratorParam<std::string> pipeline{"pipeline", ""};
+    GeneratorParam<int> x_block{"x_block", 0};
     Input<Buffer<float, 2>> grad_output{"grad_output"};
     Input<Buffer<float, 2>> input{"input"};
     Output<Buffer<float, 2>> grad_weight{"grad_weight"};
@@ -48,6 +52,7 @@ public:
 
     void schedule() {
         if (auto_schedule) return;
+        if (causeway::apply_tuned_schedule(*this, get_target())) return;
         causeway::schedule_seqcnn_dense_grad_weight(*this, get_target());
     }
 };

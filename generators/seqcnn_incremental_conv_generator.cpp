@@ -19,7 +19,8 @@
 // exactly, hence delta_out = 0 exactly.
 //
 // Layouts (Halide order, innermost first), channels in blocks of 32 (co = 32 co_o + co_i):
-//   delta_in  (ci, u, nl, g)          the previous block's delta_out viewed with channels flattened
+//   delta_in  (ci, u, nl, g)          the previous block's delta_out viewed with channels flattened (a
+//                                     multiple of 32 channels)
 //   weight    (co_i, ci, j, co_o)     output channel innermost, one block's weights contiguous
 //   reference (co_i, co_o, x, s)      pre-activations at every conv position (seqcnn_incremental_reference)
 //   mask      (co_i, co_o, xp, s)
@@ -36,6 +37,10 @@ using namespace Halide;
 
 class SeqcnnIncrementalConv : public Generator<SeqcnnIncrementalConv> {
 public:
+    // Tuning (schedules/tune/tune.py): the library name, which selects a checked-in tuned schedule, and a
+    // register block to try (0: the tuned or the hand one).
+    GeneratorParam<std::string> pipeline{"pipeline", ""};
+    GeneratorParam<int> x_block{"x_block", 0};
     GeneratorParam<bool> one_hot_input{"one_hot_input", false};
 
     Input<Buffer<float, 4>> delta_in{"delta_in"}; // ignored with one_hot_input
@@ -48,10 +53,13 @@ public:
     Input<int> activation{"activation", 0, 0, 1}; // 0 relu, 1 threshold (<= 0 becomes 1e-6)
     Output<Buffer<float, 5>> delta_out{"delta_out"};
 
-    Var ci{"ci"}, co_i{"co_i"}, co_o{"co_o"}, j{"j"}, u{"u"}, xw{"xw"}, w{"w"}, nl{"nl"}, g{"g"};
-    Func delta_columns{"delta_columns"}, products{"products"}, products_sum{"products_sum"},
-        delta_pre{"delta_pre"}, mutant_pooled{"mutant_pooled"}, reference_pooled{"reference_pooled"};
-    RDom r, ru, rp;
+    Var ci{"ci"}, co_i{"co_i"}, co_o{"co_o"}, j{"j"}, u{"u"}, xw{"xw"}, w{"w"}, nl{"nl"}, g{"g"}, c{"c"};
+    Func delta_columns{"delta_columns"}, products{"products"}, products_chunk{"products_chunk"},
+        products_sum{"products_sum"}, delta_pre{"delta_pre"}, mutant_pooled{"mutant_pooled"},
+        reference_pooled{"reference_pooled"};
+    RDom r, rc, ru, rp;
+    // Input channels per partial sum; delta_in's channel count is a multiple of it.
+    static constexpr int chunk = 32;
 
     void generate() {
         /* THE ALGORITHM */
@@ -62,13 +70,27 @@ public:
             Expr ref = clamp(column(1, nl, g), 0, 3), alt = clamp(column(2, nl, g), 0, 3);
             products(co_i, co_o, j, u, nl, g) = weight(co_i, alt, j, co_o) - weight(co_i, ref, j, co_o);
         } else {
-            r = RDom(0, delta_in.dim(0).extent(), "r");
+            // Summed chunk by chunk of input channels (the runtime pads channels to a multiple of the
+            // chunk), each chunk's sum apart so that the schedule can keep it in registers while a chunk of
+            // weights and of the group's columns stays in L1.
+            r = RDom(0, chunk, "r");
+            rc = RDom(0, delta_in.dim(0).extent() / chunk, "rc");
             // Columns innermost, so that a register block's broadcasts sit at constant offsets (read from
             // delta_in, LLVM computed their addresses in vectors and extracted them: a quarter of the time).
-            delta_columns(nl, ci, u, g) = delta_in(ci, u, nl, g);
-            // The sum apart from its result so that the schedule can keep it in registers.
+            // Clamped so that a register block of columns may run past the group's end (never stored).
+            delta_columns(nl, ci, u, g) = delta_in(ci, u, clamp(nl, 0, delta_in.dim(2).max()), g);
             products_sum(co_i, co_o, j, u, nl, g) = 0.f;
-            products_sum(co_i, co_o, j, u, nl, g) += weight(co_i, r, j, co_o) * delta_columns(nl, r, u, g);
+            if (get_target().has_gpu_feature()) {
+                // One thread per sum (schedules/cuda): no chunks to keep in cache.
+                RDom rall(0, delta_in.dim(0).extent(), "rall");
+                products_sum(co_i, co_o, j, u, nl, g) +=
+                    weight(co_i, rall, j, co_o) * delta_columns(nl, rall, u, g);
+            } else {
+                products_chunk(co_i, co_o, j, u, nl, c, g) = 0.f;
+                products_chunk(co_i, co_o, j, u, nl, c, g) +=
+                    weight(co_i, c * chunk + r, j, co_o) * delta_columns(nl, c * chunk + r, u, g);
+                products_sum(co_i, co_o, j, u, nl, g) += products_chunk(co_i, co_o, j, u, nl, rc, g);
+            }
             products(co_i, co_o, j, u, nl, g) = products_sum(co_i, co_o, j, u, nl, g);
         }
 
@@ -127,6 +149,7 @@ public:
 
     void schedule() {
         if (auto_schedule) return;
+        if (causeway::apply_tuned_schedule(*this, get_target())) return;
         causeway::schedule_seqcnn_incremental_conv(*this, get_target());
     }
 };

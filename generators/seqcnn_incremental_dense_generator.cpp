@@ -25,6 +25,10 @@ using namespace Halide;
 
 class SeqcnnIncrementalDense : public Generator<SeqcnnIncrementalDense> {
 public:
+    // Tuning (schedules/tune/tune.py): the library name, which selects a checked-in tuned schedule, and a
+    // register block to try (0: the tuned or the hand one).
+    GeneratorParam<std::string> pipeline{"pipeline", ""};
+    GeneratorParam<int> x_block{"x_block", 0};
     Input<Buffer<float, 3>> delta{"delta"};
     Input<Buffer<float, 3>> weight{"weight"};
     Input<Buffer<float, 3>> base{"base"};
@@ -85,6 +89,7 @@ public:
 
     void schedule() {
         if (auto_schedule) return;
+        if (causeway::apply_tuned_schedule(*this, get_target())) return;
         causeway::schedule_seqcnn_incremental_dense(*this, get_target());
     }
 };

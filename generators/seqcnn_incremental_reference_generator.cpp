@@ -22,6 +22,10 @@ using namespace Halide;
 
 class SeqcnnIncrementalReference : public Generator<SeqcnnIncrementalReference> {
 public:
+    // Tuning (schedules/tune/tune.py): the library name, which selects a checked-in tuned schedule, and a
+    // register block to try (0: the tuned or the hand one).
+    GeneratorParam<std::string> pipeline{"pipeline", ""};
+    GeneratorParam<int> x_block{"x_block", 0};
     Input<Buffer<float, 3>> input{"input"};
     Input<Buffer<float, 4>> weight{"weight"};
     Input<Buffer<float, 1>> bias{"bias"};
@@ -29,21 +33,35 @@ public:
     Input<int> pad_left{"pad_left", 0, 0, 4096};
     Input<int> pool{"pool", 1, 1, 4096};
     Input<int> activation{"activation", 0, 0, 1}; // 0 relu, 1 threshold (<= 0 becomes 1e-6)
+    Input<int> chunk{"chunk", 16, 1, 4096};       // input channels per partial sum; divides input's
     Output<Buffer<float, 4>> pre{"pre"};
     Output<Buffer<float, 4>> out{"out"};
 
     Var co_i{"co_i"}, co_o{"co_o"}, x{"x"}, xp{"xp"}, s{"s"}, ci{"ci"};
-    Func input_padded{"input_padded"}, conv{"conv"}, pooled{"pooled"};
-    RDom r, rp;
+    Var c{"c"};
+    Func input_padded{"input_padded"}, conv{"conv"}, conv_chunk{"conv_chunk"}, pooled{"pooled"};
+    RDom r, rc, rp;
 
     void generate() {
         /* THE ALGORITHM */
         const int block = 32;
         Expr length = input.dim(1).extent();
         input_padded(ci, x, s) = select(x >= 0 && x < length, input(ci, clamp(x, 0, length - 1), s), 0.f);
-        r = RDom(0, input.dim(0).extent(), 0, weight.dim(2).extent(), "r");
         conv(co_i, co_o, x, s) = bias(co_o * block + co_i);
-        conv(co_i, co_o, x, s) += weight(co_i, r.x, r.y, co_o) * input_padded(r.x, x - pad_left + r.y, s);
+        if (get_target().has_gpu_feature()) {
+            // One thread per sum (schedules/cuda): no chunks to keep in cache.
+            r = RDom(0, input.dim(0).extent(), 0, weight.dim(2).extent(), "r");
+            conv(co_i, co_o, x, s) += weight(co_i, r.x, r.y, co_o) * input_padded(r.x, x - pad_left + r.y, s);
+        } else {
+            // Summed chunk by chunk of input channels, each chunk's sum apart so that the schedule can keep
+            // it in registers while the chunk's weights and input rows stay in L1.
+            r = RDom(0, chunk, 0, weight.dim(2).extent(), "r");
+            rc = RDom(0, input.dim(0).extent() / chunk, "rc");
+            conv_chunk(co_i, co_o, x, c, s) = 0.f;
+            conv_chunk(co_i, co_o, x, c, s) += weight(co_i, c * chunk + r.x, r.y, co_o) *
+                                               input_padded(c * chunk + r.x, x - pad_left + r.y, s);
+            conv(co_i, co_o, x, s) += conv_chunk(co_i, co_o, x, rc, s);
+        }
         pre(co_i, co_o, x, s) = conv(co_i, co_o, x, s);
 
         rp = RDom(1, pool - 1, "rp");
@@ -68,10 +86,12 @@ public:
         pad_left.set_estimate(0);
         pool.set_estimate(4);
         activation.set_estimate(1);
+        chunk.set_estimate(16);
     }
 
     void schedule() {
         if (auto_schedule) return;
+        if (causeway::apply_tuned_schedule(*this, get_target())) return;
         causeway::schedule_seqcnn_incremental_reference(*this, get_target());
     }
 };

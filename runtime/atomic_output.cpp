@@ -2,9 +2,13 @@
 
 #include <array>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <dirent.h>
+#include <map>
+#include <set>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -218,6 +222,45 @@ void TemporaryOutputPath::commit() {
     }
     unregister_temporary(temp_slot_);
     committed_ = true;
+}
+
+bool is_atomic_temporary_name(const std::string &name) {
+    const size_t at = name.rfind(".tmp.");
+    if (at == std::string::npos || at == 0 || name.size() - at != 11) return false;
+    for (size_t i = at + 5; i < name.size(); ++i)
+        if (!std::isalnum(static_cast<unsigned char>(name[i]))) return false;
+    return true;
+}
+
+size_t remove_stale_temporaries(const std::vector<std::string> &outputs) {
+    // Output names by folder, so that each folder is read once however many outputs it holds.
+    std::map<std::string, std::set<std::string>> names_by_folder;
+    for (const std::string &path : outputs) {
+        if (path.empty() || path == "-") continue;
+        const size_t slash = path.rfind('/');
+        const std::string folder = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+        names_by_folder[folder].insert(slash == std::string::npos ? path : path.substr(slash + 1));
+    }
+    size_t removed = 0;
+    for (const auto &[folder, names] : names_by_folder) {
+        DIR *dir = opendir(folder.c_str());
+        if (!dir) continue; // a folder not made yet holds no temporaries
+        std::vector<std::string> stale;
+        while (const dirent *entry = readdir(dir)) {
+            const std::string name = entry->d_name;
+            if (is_atomic_temporary_name(name) && names.count(name.substr(0, name.size() - 11)))
+                stale.push_back(name);
+        }
+        closedir(dir);
+        for (const std::string &name : stale) {
+            const std::string path = folder == "." ? name : folder + name;
+            if (unlink(path.c_str()) == 0)
+                ++removed;
+            else if (errno != ENOENT)
+                fail("cannot remove the stale temporary {}: {}", path, std::strerror(errno));
+        }
+    }
+    return removed;
 }
 
 } // namespace causeway

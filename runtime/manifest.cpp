@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -115,6 +116,7 @@ void write_manifest(const std::string &path, const ManifestInfo &info) {
     m["units"] = info.units;
     m["inputs"] = inputs;
     if (!info.merged_from.empty()) m["merged_from"] = info.merged_from;
+    remove_stale_temporaries({path});
     AtomicOutput out(path);
     out.print("{}\n", m.dump(2));
     out.commit();
@@ -133,6 +135,7 @@ void write_merged_manifest(const std::string &path, const ShardSet &shards) {
     m["shard"] = nullptr;
     m["merged_from"] = shards.manifests;
     m["merge_command_line"] = command_line;
+    remove_stale_temporaries({path});
     AtomicOutput out(path);
     out.print("{}\n", m.dump(2));
     out.commit();
@@ -181,6 +184,24 @@ void guard_work_settings(const std::string &settings_path, const nlohmann::order
         fail("{} was made with other settings ({}), not these ({}): use another --out, or remove the work "
              "folder to start afresh",
              settings_path, previous.dump(), settings.dump());
+}
+
+std::string text_checksum(const std::string &text) {
+    const uLong crc = crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef *>(text.data()),
+                            static_cast<uInt>(text.size()));
+    return fmt::format("crc32:{:08x}:{}", static_cast<uint32_t>(crc), text.size());
+}
+
+void open_work_folder(const std::string &folder, const nlohmann::ordered_json &settings,
+                      const std::vector<std::string> &unit_files) {
+    std::error_code error;
+    std::filesystem::create_directories(folder, error);
+    if (error) fail("cannot create the work folder {}: {}", folder, error.message());
+    const std::string settings_path = folder + "/settings.json";
+    std::vector<std::string> outputs = unit_files;
+    outputs.push_back(settings_path);
+    remove_stale_temporaries(outputs);
+    guard_work_settings(settings_path, settings);
 }
 
 } // namespace causeway

@@ -7,12 +7,16 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <iterator>
 
 #include <htslib/faidx.h>
+#include <nlohmann/json.hpp>
 #include <zlib.h>
 
 #include "causeway/atomic_output.h"
 #include "causeway/error.h"
+#include "causeway/manifest.h"
 #include "causeway/progress.h"
 #include "causeway/seqcnn_model.h"
 #include "causeway/seqcnn_mutants.h"
@@ -197,14 +201,39 @@ IsmSummary seqcnn_ism(const IsmOptions &o) {
     SeqcnnNetwork network(model);
     if (o.shard.enabled() && o.out == "-") fail("--shard needs an output file (--out), not stdout");
     const UnitRange units = shard_units(o.shard, regions.size());
+    remove_stale_temporaries({o.out, manifest_path(o.out, false)});
+    // A shard (a cluster job, which the scheduler may kill) keeps each finished region's rows in OUT.work/,
+    // and its rerun resumes from them; the folder goes once the table is whole.
+    const std::string work = o.out + ".work";
+    std::vector<std::string> region_files;
+    if (o.shard.enabled()) {
+        for (size_t r = units.begin; r < units.end; ++r)
+            region_files.push_back(fmt::format("{}/region.{}.tsv", work, r));
+        const nlohmann::ordered_json settings = {{"model", file_checksum(o.model)},
+                                                 {"fasta", o.fasta},
+                                                 {"regions", file_checksum(o.regions)},
+                                                 {"tasks", o.tasks},
+                                                 {"samples", o.samples},
+                                                 {"seed", o.seed},
+                                                 {"reverse_complement", o.reverse_complement}};
+        open_work_folder(work, settings, region_files);
+    }
     AtomicOutput out(o.out);
     out.print("region\tposition\tref\talt\ttask\tbeta\tse\n");
     static const char kBases[] = "ACGT";
     IsmSummary summary;
     summary.regions = static_cast<int64_t>(regions.size());
     Progress progress("ism", static_cast<int64_t>(units.size()));
+    std::string rows;
     for (size_t r = units.begin; r < units.end; ++r) {
         const IsmRegion &region = regions[r];
+        if (!region_files.empty() && std::filesystem::exists(region_files[r - units.begin])) {
+            rows = read_work_file(region_files[r - units.begin]);
+            out.write(rows.data(), rows.size());
+            ++summary.regions_resumed;
+            progress.update(static_cast<int64_t>(r + 1 - units.begin));
+            continue;
+        }
         const std::vector<float> one_hot =
             seqcnn_one_hot(fasta.fetch(region.chrom, region.start, region.start + length));
         const auto start = std::chrono::steady_clock::now();
@@ -212,16 +241,31 @@ IsmSummary seqcnn_ism(const IsmOptions &o) {
         summary.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         summary.sequences += 1;
         summary.mutants += static_cast<int64_t>(effects.position.size());
+        rows.clear();
         for (size_t m = 0; m < effects.position.size(); ++m)
             for (int t = 0; t < effects.tasks; ++t)
                 // %.9g keeps every bit of a float-sized difference.
-                out.print("{}\t{}\t{}\t{}\t{}\t{:.9g}\t{:.9g}\n", region.name,
-                          region.start + effects.position[m], kBases[effects.ref[m]], kBases[effects.alt[m]],
-                          o.tasks[t], effects.beta[m * effects.tasks + t], effects.se[m * effects.tasks + t]);
+                fmt::format_to(std::back_inserter(rows), "{}\t{}\t{}\t{}\t{}\t{:.9g}\t{:.9g}\n", region.name,
+                               region.start + effects.position[m], kBases[effects.ref[m]],
+                               kBases[effects.alt[m]], o.tasks[t], effects.beta[m * effects.tasks + t],
+                               effects.se[m * effects.tasks + t]);
+        if (!region_files.empty()) {
+            AtomicOutput region_out(region_files[r - units.begin]);
+            region_out.write(rows.data(), rows.size());
+            region_out.commit();
+        }
+        out.write(rows.data(), rows.size());
         progress.update(static_cast<int64_t>(r + 1 - units.begin));
     }
     progress.finish();
     out.commit();
+    if (o.shard.enabled()) {
+        std::error_code error;
+        std::filesystem::remove_all(work, error);
+        if (error)
+            fail("cannot remove the work folder {} (the table {} is whole): {}", work, o.out,
+                 error.message());
+    }
     return summary;
 }
 

@@ -33,6 +33,16 @@ constexpr int kWindowsPerCall = 32;
 constexpr int64_t kReferenceBytesPerCall = int64_t(128) << 20;
 // Channels and units come in blocks of 32 (SeqcnnNetwork's packing).
 constexpr int kBlock = 32;
+// Features per partial sum of the first dense layer's product (seqcnn_incremental_dense's chunk): a unit
+// block's chunk of weights (4 KB) stays in L1 for every register block of columns, the columns' chunk
+// (19 KB for 152 columns) for every unit block. Divides every window's features (channels come in blocks).
+constexpr int kDenseChunk = kBlock;
+// Input channels per partial sum of the reference's convolutions (seqcnn_incremental_reference's chunk):
+// the chunk's weights (16 KB) and input rows (16 KB at DeepSEA's second block) stay in L1. The one-hot
+// input's 4 channels make one chunk.
+int reference_chunk(int channels) {
+    return channels % 16 == 0 ? 16 : channels;
+}
 // Columns per group are a multiple of this, every target's register block of columns (or more).
 constexpr int kGroupColumns = 8;
 
@@ -179,14 +189,17 @@ public:
         make_masks();
     }
 
-    int slot(int window, int sample, int strand) const { return (window * passes_ + sample) * strands_ + strand; }
+    int slot(int window, int sample, int strand) const {
+        return (window * passes_ + sample) * strands_ + strand;
+    }
 
     // The references' activations for every slot and, through the same pipelines as the mutants (a zero
     // change), their probabilities [slot, task]. At most the constructor's count of windows.
     void run_reference(const std::vector<const float *> &references) {
         const int length = c_.sequence_length;
         const int slots = static_cast<int>(references.size()) * passes_ * strands_;
-        if (slots > slots_) fail("mutant batch: {} reference windows for {} slots", references.size(), slots_);
+        if (slots > slots_)
+            fail("mutant batch: {} reference windows for {} slots", references.size(), slots_);
         // The buffers are made once for the most slots and cropped: allocating them per call (hundreds of
         // MB for many windows) cost more in page faults than the small model's convolutions.
         if (pre_.empty()) allocate_reference_buffers();
@@ -204,8 +217,8 @@ public:
                                                       c_.pooled_length(i - 1), slots);
             detail::check_pipeline(pipeline::seqcnn_incremental_reference(
                                        in, conv_weight_[i], conv_bias_[i], conv_mask_[i], c_.conv_pad_left(i),
-                                       c_.pools[i], activation(), pre_[i].cropped(3, 0, slots),
-                                       block_out_[i].cropped(3, 0, slots)),
+                                       c_.pools[i], activation(), reference_chunk(in.dim(0).extent()),
+                                       pre_[i].cropped(3, 0, slots), block_out_[i].cropped(3, 0, slots)),
                                    "seqcnn_incremental_reference");
         }
         // The first dense layer's pre-activations: base = bias, the change = every feature.
@@ -219,11 +232,12 @@ public:
         offset(0) = 0;
         Buffer<float> all_features = all_features_.cropped(1, 0, columns);
         std::copy_n(block_out_.back().data(), int64_t(features) * slots, all_features.data());
-        std::fill_n(all_features.data() + int64_t(features) * slots, int64_t(features) * (columns - slots), 0.f);
+        std::fill_n(all_features.data() + int64_t(features) * slots, int64_t(features) * (columns - slots),
+                    0.f);
         dense_base_ = dense_base_storage_.cropped(2, 0, columns);
         detail::check_pipeline(pipeline::seqcnn_incremental_dense(
                                    all_features, dense_weight(0), bias, ones, column, offset, kIdentity,
-                                   conv_.back().outputs_padded,
+                                   kDenseChunk,
                                    Buffer<float>(dense_base_.data(), kBlock, units / kBlock, columns, 1)),
                                "seqcnn_incremental_dense");
 
@@ -234,7 +248,13 @@ public:
         for (int slot = 0; slot < slots; ++slot) column_slots[slot] = slot;
         offset(0) = static_cast<int32_t>(int64_t(c_.pooled_length(last) - reach_[last].window) *
                                          conv_[last].outputs_padded);
-        reference_probabilities_ = dense_layers(zero, column, offset, column_slots);
+        // An owned copy (the scratch is reused). Not Buffer::copy(): Halide 14's for_each_value steps a
+        // pointer past the end by a stride it never reads through, which UBSan reports.
+        const Buffer<float> probabilities = dense_layers(zero, column, offset, column_slots);
+        reference_probabilities_ = Buffer<float>(probabilities.dim(0).extent(), probabilities.dim(1).extent(),
+                                                 probabilities.dim(2).extent());
+        std::copy_n(probabilities.data(), probabilities.number_of_elements(),
+                    reference_probabilities_.data());
     }
 
     // Probability of task t for reference slot s.
@@ -244,7 +264,8 @@ public:
 
     // Evaluates `groups` groups of `group_columns` columns: column(0, nl, g) = slot, (1, nl, g) = reference
     // base, (2, nl, g) = alternative base (both on the group's strand), substituted at positions[g] on the
-    // group's strand. Returns probabilities (oi, ob, column), column = g * group_columns + nl.
+    // group's strand. Returns probabilities (oi, ob, column), column = g * group_columns + nl, in scratch
+    // memory valid until the next call.
     Buffer<float> run_groups(Buffer<int32_t> column, const std::vector<int> &positions) {
         const int group_columns = column.dim(1).extent(), groups = column.dim(2).extent();
         Buffer<float> delta;
@@ -266,7 +287,8 @@ public:
         }
         for (int i = 0; i < c_.conv_blocks(); ++i) {
             const int channels = conv_[i].outputs_padded;
-            Buffer<float> out(kBlock, channels / kBlock, reach_[i].window, group_columns, groups);
+            Buffer<float> out(scratch(i, int64_t(channels) * reach_[i].window * group_columns * groups),
+                              kBlock, channels / kBlock, reach_[i].window, group_columns, groups);
             if (i == 0) {
                 detail::check_pipeline(pipeline::seqcnn_incremental_conv_one_hot(
                                            unused_, conv_weight_[0], pre_[0], conv_mask_[0], column,
@@ -324,6 +346,16 @@ private:
         zero_features_.fill(0.f);
     }
     Buffer<float> unused_{1, 1, 1, 1};
+    // Working memory of the mutants' pipeline calls, kept from call to call: allocated per call (tens of MB
+    // at DeepSEA's size), its page faults and zeroing took 8% of a saturation run (perf).
+    std::vector<std::vector<float>> scratch_;
+
+    // At least `floats` of scratch area `index`, valid until the next request for that area.
+    float *scratch(int index, int64_t floats) {
+        if (static_cast<int>(scratch_.size()) <= index) scratch_.resize(index + 1);
+        if (static_cast<int64_t>(scratch_[index].size()) < floats) scratch_[index].resize(floats);
+        return scratch_[index].data();
+    }
 
     int activation() const { return c_.activation == SeqcnnActivation::Relu ? 0 : 1; }
     int window_features() const { return reach_.back().window * conv_.back().outputs_padded; }
@@ -373,13 +405,14 @@ private:
                 for (int n = 0; n < passes_; ++n) {
                     seqcnn_dropout_keep(c_, o_.seed, static_cast<uint64_t>(n), site, keep.data());
                     for (int w = 0; w < windows; ++w)
-                    for (int strand = 0; strand < strands_; ++strand) {
-                        float *slot = data + static_cast<int64_t>(this->slot(w, n, strand)) * length * padded;
-                        for (int ch = 0; ch < channels; ++ch)
-                            for (int x = 0; x < length; ++x)
-                                slot[static_cast<int64_t>(x) * padded + ch] =
-                                    keep[static_cast<size_t>(ch) * length + x] ? scale : 0.f;
-                    }
+                        for (int strand = 0; strand < strands_; ++strand) {
+                            float *slot =
+                                data + static_cast<int64_t>(this->slot(w, n, strand)) * length * padded;
+                            for (int ch = 0; ch < channels; ++ch)
+                                for (int x = 0; x < length; ++x)
+                                    slot[static_cast<int64_t>(x) * padded + ch] =
+                                        keep[static_cast<size_t>(ch) * length + x] ? scale : 0.f;
+                        }
                 }
             }
             if (conv)
@@ -399,24 +432,27 @@ private:
             mask0 = Buffer<float>(kBlock, dense_[0].outputs_padded / kBlock, slots_);
             mask0.fill(1.f);
         }
-        // Owned in the shape the next layer reads, (oi, ob, column); the pipeline writes it as (oi, ob, nl,
-        // g).
-        Buffer<float> h(kBlock, dense_[0].outputs_padded / kBlock, columns);
+        // In the shape the next layer reads, (oi, ob, column); the pipeline writes it as (oi, ob, nl, g).
+        const int first = c_.conv_blocks(); // scratch: h and next alternate, then the masks
+        Buffer<float> h(scratch(first, int64_t(dense_[0].outputs_padded) * columns), kBlock,
+                        dense_[0].outputs_padded / kBlock, columns);
         detail::check_pipeline(pipeline::seqcnn_incremental_dense(
                                    features, dense_weight(0), dense_base_, mask0, column, offset,
-                                   layers == 1 ? kSigmoid : activation(), conv_.back().outputs_padded,
+                                   layers == 1 ? kSigmoid : activation(), kDenseChunk,
                                    Buffer<float>(h.data(), kBlock, h.dim(1).extent(), group_columns, groups)),
                                "seqcnn_incremental_dense");
         for (int j = 1; j < layers; ++j) {
             const SeqcnnNetwork::PackedLayer &d = dense_[j];
             Buffer<float> in(h.data(), d.inputs_padded, columns);
-            Buffer<float> next(kBlock, d.outputs_padded / kBlock, columns);
+            Buffer<float> next(scratch(first + j % 2, int64_t(d.outputs_padded) * columns), kBlock,
+                               d.outputs_padded / kBlock, columns);
             Buffer<float> bias(const_cast<float *>(d.bias), d.outputs_padded);
             const bool final_layer = j + 1 == layers;
             const Buffer<float> &slot_mask = final_layer ? unused_ : dense_mask_[j];
             if (!final_layer && slot_mask.data()) {
                 // The columns' samples' masks side by side (the pipeline takes one mask per column).
-                Buffer<float> mask(kBlock, d.outputs_padded / kBlock, columns);
+                Buffer<float> mask(scratch(first + 2, int64_t(d.outputs_padded) * columns), kBlock,
+                                   d.outputs_padded / kBlock, columns);
                 const int64_t units = d.outputs_padded;
                 for (int col = 0; col < columns; ++col)
                     std::copy_n(slot_mask.data() + slots[col] * units, units, mask.data() + col * units);
@@ -619,7 +655,8 @@ double seqcnn_incremental_flops(const SeqcnnConfig &c, int64_t evaluations) {
     return per_evaluation * static_cast<double>(evaluations);
 }
 
-std::vector<MutantEffects> seqcnn_mutant_batches(SeqcnnNetwork &network, const std::vector<MutantWindow> &windows,
+std::vector<MutantEffects> seqcnn_mutant_batches(SeqcnnNetwork &network,
+                                                 const std::vector<MutantWindow> &windows,
                                                  const MutantBatchOptions &o) {
     const SeqcnnConfig &c = network.config();
     if (o.samples < 0) fail("mutant batch: samples must be >= 0, got {}", o.samples);
@@ -635,18 +672,17 @@ std::vector<MutantEffects> seqcnn_mutant_batches(SeqcnnNetwork &network, const s
     std::vector<MutantEffects> effects;
     std::vector<EffectAccumulator> acc;
     for (const MutantWindow &w : windows) {
-        effects.push_back(list_substitutions(c, w.reference, o.substitutions.empty() ? w.substitutions
-                                                                                     : o.substitutions,
-                                             tasks));
+        effects.push_back(list_substitutions(
+            c, w.reference, o.substitutions.empty() ? w.substitutions : o.substitutions, tasks));
         acc.emplace_back(static_cast<int64_t>(effects.back().position.size()), tasks);
     }
     if (o.incremental && !windows.empty()) {
         // As many windows per reference batch as fit the memory budget (at least one).
         const int64_t per_window =
             bytes_per_slot(network) * std::max(o.samples, 1) * (o.reverse_complement ? 2 : 1);
-        const int per_call = static_cast<int>(std::clamp<int64_t>(
-            std::min<int64_t>(kReferenceBytesPerCall / per_window, kWindowsPerCall), 1,
-            static_cast<int64_t>(windows.size())));
+        const int per_call = static_cast<int>(
+            std::clamp<int64_t>(std::min<int64_t>(kReferenceBytesPerCall / per_window, kWindowsPerCall), 1,
+                                static_cast<int64_t>(windows.size())));
         IncrementalEvaluation evaluation(network, o, per_call);
         for (size_t first = 0; first < windows.size(); first += per_call) {
             const size_t last = std::min(windows.size(), first + per_call);

@@ -55,12 +55,10 @@ UnitRange shard_units(const ShardSpec &shard, size_t units) {
     return {bound(static_cast<size_t>(shard.index - 1)), bound(static_cast<size_t>(shard.index))};
 }
 
-namespace {
-
 namespace fs = std::filesystem;
 
 // Whole file into memory (work files are small; a table shard streams through merge_shard_tables instead).
-std::string read_bytes(const std::string &path) {
+std::string read_work_file(const std::string &path) {
     std::FILE *f = std::fopen(path.c_str(), "rb");
     if (!f) fail("cannot open {}: {}", path, std::strerror(errno));
     std::string bytes;
@@ -72,14 +70,6 @@ std::string read_bytes(const std::string &path) {
     if (failed) fail("cannot read {}", path);
     return bytes;
 }
-
-// A temporary of AtomicOutput ("NAME.tmp.XXXXXX"), left behind when a job was killed with SIGKILL.
-bool is_atomic_temporary(const std::string &name) {
-    const size_t at = name.rfind(".tmp.");
-    return at != std::string::npos && name.size() - at == 11;
-}
-
-} // namespace
 
 ShardSet check_shards(const std::vector<std::string> &outputs) {
     if (outputs.empty()) fail("no shards given");
@@ -180,10 +170,11 @@ void merge_shard_work(const ShardSet &shards, const std::string &out) {
                 if (error) fail("cannot create {}: {}", target, error.message());
                 continue;
             }
-            if (!entry.is_regular_file() || is_atomic_temporary(entry.path().filename().string())) continue;
-            const std::string bytes = read_bytes(entry.path().string());
+            if (!entry.is_regular_file() || is_atomic_temporary_name(entry.path().filename().string()))
+                continue;
+            const std::string bytes = read_work_file(entry.path().string());
             if (fs::exists(target, error)) {
-                if (read_bytes(target) != bytes)
+                if (read_work_file(target) != bytes)
                     fail("{} differs from {}: the shards disagree on one unit", entry.path().string(),
                          target);
                 continue;

@@ -14,7 +14,7 @@ namespace causeway {
 // of a hidden layer.
 template <typename G> void schedule_pecnn_conv_grad_input_cpu(G &g, const Halide::Target &target) {
     using namespace Halide;
-    const CpuBlock block = pecnn_cpu_block(target);
+    const CpuBlock block = tuned_cpu_block(g, target);
     g.weight_ci_inner.compute_root();
     if (!g.output_bins_inner) {
         Var ci_o = pecnn_output_tiles(g.input_grad, g.ci, g.x, g.n, block);

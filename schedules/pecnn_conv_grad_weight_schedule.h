@@ -15,7 +15,7 @@ namespace causeway {
 // outside blocks touched the whole 52 KB row every tap).
 template <typename G> void schedule_pecnn_conv_grad_weight_cpu(G &g, const Halide::Target &target) {
     using namespace Halide;
-    const CpuBlock block = pecnn_cpu_block(target);
+    const CpuBlock block = tuned_cpu_block(g, target);
     const int ci_block = block.x_block;
     const int parts = 32; // several per thread, so that uneven parts balance out
 

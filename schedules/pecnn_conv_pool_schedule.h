@@ -11,7 +11,7 @@ namespace causeway {
 // stays in L1 while the cell types of one gene stream past, one gene per task.
 template <typename G> void schedule_pecnn_conv_pool_cpu(G &g, const Halide::Target &target) {
     using namespace Halide;
-    const CpuBlock block = pecnn_cpu_block(target);
+    const CpuBlock block = tuned_cpu_block(g, target);
     Var co_o = pecnn_output_tiles(g.pooled, g.co, g.x, g.g, block);
     // One output tile at a time: its pool accumulates over the cells, each cell's convolution tile in
     // registers.

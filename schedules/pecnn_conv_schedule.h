@@ -16,7 +16,7 @@ namespace causeway {
 // see bench/pecnn/README.md for the figures behind the block sizes.
 template <typename G> void schedule_pecnn_conv_cpu(G &g, const Halide::Target &target) {
     using namespace Halide;
-    const CpuBlock block = pecnn_cpu_block(target);
+    const CpuBlock block = tuned_cpu_block(g, target);
     Halide::Var co_o = pecnn_output_tiles(g.output, g.co, g.x, g.n, block);
     g.conv.compute_at(g.output, co_o);
     pecnn_register_block(g.conv, g.co, g.x, g.r.x, g.r.y, block);

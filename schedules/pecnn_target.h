@@ -4,6 +4,7 @@
 #include <string>
 
 #include "Halide.h"
+#include "schedules/tuned/tuned.h"
 
 namespace causeway {
 
@@ -82,6 +83,35 @@ inline void pecnn_register_block(Halide::Func accumulator, Halide::Var ch, Halid
                                  Halide::RVar r_channel, Halide::RVar r_tap, const CpuBlock &block) {
     accumulator.vectorize(ch, block.vector).unroll(ch).unroll(x);
     accumulator.update().reorder(ch, x, r_channel, r_tap).vectorize(ch, block.vector).unroll(ch).unroll(x);
+}
+
+// Tuning (schedules/tune/tune.py). A tunable generator carries two GeneratorParams: `pipeline`, its library
+// name (generators/CMakeLists.txt passes it when schedules/tuned/ holds a schedule for it), and `x_block`, a
+// register block the tuner tries (0: from the target's register budget or the tuned schedule).
+template <typename G> const TunedSchedule *tuned_schedule_of(const G &g, const Halide::Target &target) {
+    return find_tuned_schedule(tuned_schedules(), g.pipeline, target);
+}
+
+// The hand schedule's register block for generator g: the tuner's candidate, else the checked-in tuned
+// value for this target family, else the register budget's (pecnn_cpu_block).
+template <typename G> CpuBlock tuned_cpu_block(const G &g, const Halide::Target &target) {
+    CpuBlock block = pecnn_cpu_block(target);
+    const TunedSchedule *tuned = tuned_schedule_of(g, target);
+    if (g.x_block > 0) {
+        block.x_block = g.x_block;
+    } else if (tuned && tuned->method == TunedMethod::hand && tuned->x_block > 0) {
+        block.x_block = tuned->x_block;
+    }
+    return block;
+}
+
+// Applies an autoscheduler's checked-in schedule when it won the tuning for g's pipeline and target family;
+// returns false (the hand schedule applies) otherwise.
+template <typename G> bool apply_tuned_schedule(G &g, const Halide::Target &target) {
+    const TunedSchedule *tuned = tuned_schedule_of(g, target);
+    if (!tuned || tuned->method != TunedMethod::autoscheduler) return false;
+    tuned->apply(g.get_pipeline(), target);
+    return true;
 }
 
 } // namespace causeway

@@ -14,7 +14,7 @@ namespace causeway {
 // weights stay in L2 for the whole batch. Outputs shorter than a register block take one-position tiles.
 template <typename G> void schedule_seqcnn_conv_grad_input_cpu(G &g, const Halide::Target &target) {
     using namespace Halide;
-    const CpuBlock block = pecnn_cpu_block(target);
+    const CpuBlock block = tuned_cpu_block(g, target);
     Var ci_o("ci_o"), ci_i("ci_i"), xo("xo"), xi("xi"), task("task");
     Expr length = g.grad_input.dim(1).extent();
     auto tile = [&](Stage stage, int x_block) {

@@ -19,7 +19,7 @@ namespace causeway {
 // zero-padded batch, channels innermost, so the inner loop has no boundary selects.
 template <typename G> void schedule_seqcnn_conv_grad_weight_cpu(G &g, const Halide::Target &target) {
     using namespace Halide;
-    const CpuBlock block = pecnn_cpu_block(target);
+    const CpuBlock block = tuned_cpu_block(g, target);
     // On ARM the 4 one-hot channels x 8 vectors would be 32 accumulators, the whole NEON register file.
     const int ci_block = g.one_hot_input && !is_arm_target(target) ? 4 : block.x_block;
     Var co_o("co_o"), co_i("co_i"), ci_o("ci_o"), ci_i("ci_i"), task("task");

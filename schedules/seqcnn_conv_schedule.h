@@ -22,7 +22,7 @@ namespace causeway {
 // broadcasts of one channel sit at constant offsets and the inner loop has no boundary selects.
 template <typename G> void schedule_seqcnn_conv_cpu(G &g, const Halide::Target &target) {
     using namespace Halide;
-    const CpuBlock block = pecnn_cpu_block(target);
+    const CpuBlock block = tuned_cpu_block(g, target);
     Var xo("xo"), xi("xi"), task("task");
     Func output = g.output;
     Expr pooled_length = g.output.dim(2).extent();

@@ -13,7 +13,7 @@ namespace causeway {
 // (multiples of 32: padded channels or units) run in parallel.
 template <typename G> void schedule_seqcnn_dense_grad_input_cpu(G &g, const Halide::Target &target) {
     using namespace Halide;
-    const CpuBlock block = pecnn_cpu_block(target);
+    const CpuBlock block = tuned_cpu_block(g, target);
     Var i_o("i_o"), i_i("i_i"), bo("bo"), bi("bi");
     g.grad_input.split(g.i, i_o, i_i, kPecnnChannelBlock)
         .reorder(i_i, g.b, i_o)

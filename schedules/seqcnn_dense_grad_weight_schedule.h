@@ -13,7 +13,7 @@ namespace causeway {
 // (padded channels or units), so the x_block split has no tail.
 template <typename G> void schedule_seqcnn_dense_grad_weight_cpu(G &g, const Halide::Target &target) {
     using namespace Halide;
-    const CpuBlock block = pecnn_cpu_block(target);
+    const CpuBlock block = tuned_cpu_block(g, target);
     Var o_o("o_o"), o_i("o_i"), i_o("i_o"), i_i("i_i");
     g.grad_weight.split(g.o, o_o, o_i, kPecnnChannelBlock)
         .split(g.i, i_o, i_i, block.x_block)

@@ -15,7 +15,7 @@ namespace causeway {
 // in the convolutions (co_vectors weight loads and x_block broadcasts per co_vectors * x_block FMAs).
 template <typename G> void schedule_seqcnn_dense_cpu(G &g, const Halide::Target &target) {
     using namespace Halide;
-    const CpuBlock block = pecnn_cpu_block(target);
+    const CpuBlock block = tuned_cpu_block(g, target);
     const int chunk = 256; // 32 x 256 floats of weights: 32 KB
     Var bo("bo"), bi("bi");
     RVar ro("ro"), ri("ri");

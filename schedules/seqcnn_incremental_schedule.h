@@ -22,7 +22,7 @@ namespace causeway {
 // score-variants run took 1.6x less CPU time (with seqcnn_mutant_batches' batched reference windows).
 template <typename G> void schedule_seqcnn_incremental_reference_cpu(G &g, const Halide::Target &target) {
     using namespace Halide;
-    const CpuBlock block = pecnn_cpu_block(target);
+    const CpuBlock block = tuned_cpu_block(g, target);
     Var xo("xo"), xi("xi"), task("task");
     auto tile = [&](Stage stage, TailStrategy tail) {
         stage.split(g.x, xo, xi, block.x_block, tail)
@@ -33,19 +33,27 @@ template <typename G> void schedule_seqcnn_incremental_reference_cpu(G &g, const
     };
     tile(Func(g.pre).specialize(g.pre.dim(2).extent() >= block.x_block), TailStrategy::ShiftInwards);
     tile(Func(g.pre), TailStrategy::GuardWithIf);
+    // A task's pre-activations (one channel block over one slot's positions: 31 KB at DeepSEA's second
+    // block) summed chunk by chunk of input channels (the runtime's chunk: 16 at DeepSEA's size): per chunk,
+    // its weights (16 KB) and input rows (16 KB) stay in L1 for every register block of positions, whose
+    // partial sums stay in registers. (A register block over all input channels at once streamed the
+    // channel block's 327 KB of weights from L2 for every 8 positions. Measured in a DeepSEA-size ISM, one
+    // thread, loaded: the same CPU time as that, within 2%.)
     Var cxo("cxo"), cxi("cxi");
-    g.conv.compute_at(g.pre, xo)
+    g.conv.compute_at(g.pre, task).vectorize(g.co_i, block.vector);
+    g.conv.update()
         .split(g.x, cxo, cxi, block.x_block, TailStrategy::RoundUp)
+        .reorder(g.co_i, cxi, cxo, g.rc)
         .vectorize(g.co_i, block.vector)
         .unroll(g.co_i)
         .unroll(cxi);
     // Per reduction step: co_vectors weight loads, x_block broadcasts, co_vectors * x_block FMAs.
-    g.conv.update()
-        .split(g.x, cxo, cxi, block.x_block, TailStrategy::RoundUp)
-        .reorder(g.co_i, cxi, g.r.x, g.r.y, cxo)
+    g.conv_chunk.compute_at(g.conv, cxo).vectorize(g.co_i, block.vector).unroll(g.co_i).unroll(g.x);
+    g.conv_chunk.update()
+        .reorder(g.co_i, g.x, g.r.x, g.r.y)
         .vectorize(g.co_i, block.vector)
         .unroll(g.co_i)
-        .unroll(cxi);
+        .unroll(g.x);
     g.input_padded.compute_root().reorder_storage(g.x, g.ci, g.s).reorder(g.x, g.ci, g.s).parallel(g.s);
     g.input_padded.vectorize(g.x, block.vector, TailStrategy::GuardWithIf);
     g.out.vectorize(g.co_i, block.vector).parallel(g.s);
@@ -55,13 +63,20 @@ template <typename G> void schedule_seqcnn_incremental_reference_cpu(G &g, const
 
 // A conv block's change. Tasks are (channel block, group) pairs, channel block outermost so that the two
 // threads share a block's weights (32 x Cin x K floats: 480 KB at DeepSEA's third block, L2-resident) and
-// the group's columns stream past them. Per register block of x_block columns: the products Y over all
-// taps and changed input columns (32 x K x U x x_block floats: 32 KB at DeepSEA's third block, in L1),
-// then the gather into the changed conv positions (U taps per position, not K: only U input columns
-// changed), then pool, activation and mask per column.
+// the group's columns stream past them. Per task: the products Y over all taps, changed input columns and
+// the group's columns (32 x K x U x 152 floats: 622 KB at DeepSEA's third block, in L2), summed chunk by
+// chunk of 32 input channels: per chunk and changed input column the group's columns (19 KB) stay in L1
+// for every tap, and a tap's chunk of weights (4 KB) in L1 for every register block of x_block columns,
+// whose partial sums stay in registers. Then per register block the gather into the changed conv
+// positions (U taps per position, not K: only U input columns changed), pool, activation and mask.
+// Measured (perf, DeepSEA-size saturation ISM, 50 samples, one thread, this Emerald Rapids, loaded): 66
+// GFLOP per CPU-second (38% of a core's peak), the same as the previous loop order (all input channels per
+// register block, the block's 491 KB of weights from L2 for every 8 columns: 65) within noise. The FMA
+// loop's first weight load still takes a fifth of the kernel's samples; the limit is not where the weights
+// come from.
 template <typename G> void schedule_seqcnn_incremental_conv_cpu(G &g, const Halide::Target &target) {
     using namespace Halide;
-    const CpuBlock block = pecnn_cpu_block(target);
+    const CpuBlock block = tuned_cpu_block(g, target);
     Var nlo("nlo"), nli("nli"), task("task");
     g.delta_out.split(g.nl, nlo, nli, block.x_block, TailStrategy::ShiftInwards)
         .reorder(g.co_i, g.w, nli, nlo, g.g, g.co_o)
@@ -71,22 +86,26 @@ template <typename G> void schedule_seqcnn_incremental_conv_cpu(G &g, const Hali
     if (g.one_hot_input) {
         g.products.compute_inline();
     } else {
-        // The sum of one (tap, changed column) pair over all input channels lives in registers (computed
-        // in place in `products`, LLVM loaded and stored every accumulator at every step; perf showed a
-        // load-FMA-store chain).
         // The columns transposed once per call, group by group (read along channels, written into
         // L1-resident lines). Once per task instead repeated it for every channel block: 11% of the time.
         g.delta_columns.compute_root().reorder(g.ci, g.nl, g.u, g.g).parallel(g.g);
-        g.products.compute_at(g.delta_out, nlo)
-            .reorder(g.co_i, g.nl, g.j, g.u)
-            .vectorize(g.co_i, block.vector)
-            .unroll(g.co_i)
-            .unroll(g.nl);
-        g.products_sum.compute_at(g.products, g.j)
-            .vectorize(g.co_i, block.vector)
-            .unroll(g.co_i)
-            .unroll(g.nl);
+        g.products.compute_inline();
+        Var pno("pno"), pni("pni");
+        g.products_sum.compute_at(g.delta_out, task).vectorize(g.co_i, block.vector);
+        // Rounded up: the clamped columns past the group's end are computed, never stored.
         g.products_sum.update()
+            .split(g.nl, pno, pni, block.x_block, TailStrategy::RoundUp)
+            .reorder(g.co_i, pni, pno, g.j, g.u, g.rc)
+            .vectorize(g.co_i, block.vector)
+            .unroll(g.co_i)
+            .unroll(pni);
+        // A chunk's sum for one register block lives in registers (computed in place in products_sum, LLVM
+        // loaded and stored every accumulator at every step; perf showed a load-FMA-store chain).
+        g.products_chunk.compute_at(g.products_sum, pno)
+            .vectorize(g.co_i, block.vector)
+            .unroll(g.co_i)
+            .unroll(g.nl);
+        g.products_chunk.update()
             .reorder(g.co_i, g.nl, g.r)
             .vectorize(g.co_i, block.vector)
             .unroll(g.co_i)
@@ -101,16 +120,18 @@ template <typename G> void schedule_seqcnn_incremental_conv_cpu(G &g, const Hali
 }
 
 // The first dense layer's change: a matrix product per group whose weight rows start at the group's
-// window. Groups run in parallel, each thread its own group. Within a group, chunk by chunk (one
-// position's channels: 960 at DeepSEA's size), one unit block's chunk of weights (123 KB) serves every
-// register block of the group's columns (the chunk of all of them: 584 KB), each register block's partial
-// sum in registers, then added into the group's accumulators (928 x 152 floats); all three in L2. (The
-// whole window per register block instead, 1.35 MB of weights and 338 KB of columns per block, streamed
-// from L3: a third of the convolutions' rate per FLOP in a perf profile at DeepSEA's size.) The transposed
-// columns come first, once per group.
+// window. Groups run in parallel, each thread its own group. Within a group, chunk by chunk (the runtime's
+// chunk: 32 features), one unit block's chunk of weights (4 KB, L1) serves every register block of the
+// group's columns (the chunk of all of them: 19 KB at 152 columns, L1), each register block's partial sum
+// in registers, then added into the group's accumulators (928 x 152 floats, L2). (The whole window per
+// register block instead, 1.35 MB of weights and 338 KB of columns per block, streamed from L3: a third of
+// the convolutions' rate per FLOP in a perf profile at DeepSEA's size. Chunks of one position's 960
+// channels, 123 KB of weights per unit block streamed from L2 for every register block, ran at 53 GFLOP
+// per CPU-second, 30% of a core's peak; chunks of 32: 69 (perf, DeepSEA-size saturation ISM, one thread,
+// this Emerald Rapids, loaded). The transposed columns come first, once per group.
 template <typename G> void schedule_seqcnn_incremental_dense_cpu(G &g, const Halide::Target &target) {
     using namespace Halide;
-    const CpuBlock block = pecnn_cpu_block(target);
+    const CpuBlock block = tuned_cpu_block(g, target);
     Var nlo("nlo"), nli("nli");
     g.out.vectorize(g.oi, block.vector).parallel(g.g);
     g.delta_columns.compute_at(g.out, g.g).reorder(g.i, g.nl, g.g);

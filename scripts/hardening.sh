@@ -4,7 +4,8 @@
 #       and run each for SECONDS (default 30) on its committed corpus, two at a time; any crash, leak,
 #       sanitizer report, timeout or out-of-memory fails. Findings land in build-fuzz/findings/.
 #   scripts/hardening.sh sanitize                   build the host code with ASan+UBSan into build-sanitize/
-#       and run the whole test suite there.
+#       and run the whole test suite there. The compiled Halide pipelines come from the host build HOST_BUILD
+#       (default build/, which must be built): the sanitizers watch host code, not AOT pipeline objects.
 #   scripts/hardening.sh tidy                       clang-tidy (.clang-tidy) over the project's own code.
 # BUILD_DIR overrides the build folder; JOBS the parallelism (default 2).
 set -euo pipefail
@@ -70,12 +71,21 @@ fuzz)
     ;;
 sanitize)
     build=${BUILD_DIR:-build-sanitize}
-    cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCAUSEWAY_SANITIZE=address,undefined \
-        -DCAUSEWAY_BUILD_BENCHMARKS=OFF >"$build.configure.log" 2>&1 || { cat "$build.configure.log"; exit 1; }
+    host=$(realpath "${HOST_BUILD:-build}")
+    # The same target families as the host build, whose pipeline libraries this tree links.
+    families=$(sed -n 's/^CAUSEWAY_TARGETS:STRING=//p' "$host/CMakeCache.txt")
+    # Bring the host's pipelines up to date with these sources (nothing to do right after its own build).
+    cmake --build "$host" -j "$jobs" --target generators/all
+    # -O1 -g1: ASan's own advice (usable speed, line-exact reports), and the quickest compile of the host code.
+    cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
+        -DCAUSEWAY_SANITIZE=address,undefined -DCAUSEWAY_BUILD_BENCHMARKS=OFF -DCAUSEWAY_PIPELINES_FROM="$host" -DCAUSEWAY_TARGETS="$families" \
+        >"$build.configure.log" 2>&1 || { cat "$build.configure.log"; exit 1; }
     cmake --build "$build" -j "$jobs"
     # Leaks, UB and memory errors all stop the test that hit them.
     export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=0
     export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+    # Third-party leaks only (the file says why).
+    export LSAN_OPTIONS=suppressions=$root/tests/failure/lsan.supp:print_suppressions=0
     export CAUSEWAY_SANITIZED=1
     ctest --test-dir "$build" --output-on-failure -j "$jobs" --timeout 900 -E '^hardening\.'
     ;;

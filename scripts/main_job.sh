@@ -141,6 +141,7 @@ field() { awk -F'\t' -v row="$2" -v col="$3" 'NR == 1 { for (i = 1; i <= NF; i++
         awk -F'\t' '$1 == "mean" { printf "deepmr:     model held-out mean AUROC %.3f (deepmr/evaluate.tsv)\n", $4 }' deepmr/evaluate.tsv
         awk -F' *[|] *' '/^[|] signs right/ { s = $3; ns = $4 } /^[|] Spearman/ { r = $3; nr = $4 } /^[|] zero effects/ { z = $3; nz = $4 }
             END { printf "deepmr:     Deep MR signs %s, Spearman %s, zero effects covered %s; naive slope signs %s, Spearman %s, |r| > 0.1 for %s zero effects\n", s, r, z, ns, nr, nz }' deepmr/deepmr/summary.md
+        awk '/regions are weak instruments/ { printf "deepmr:     %s %s %s regions left out as weak instruments\n", $1, $2, $3 }' deepmr/deepmr/summary.md
         echo "            deepmr/deepmr/summary.md, exposure_estimates.png, planted_vs_estimated.png"
     fi
 }

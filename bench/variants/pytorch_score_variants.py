@@ -14,7 +14,9 @@
                                                         of reference and alternate windows, full forwards
                                                         under each MC sample's masks (causeway's masks,
                                                         shared by every sequence of the sample), the
-                                                        paper's effect and se
+                                                        paper's effect and se; the forward run the fastest
+                                                        way bench/seqcnn/pytorch_modes.py measured
+                                                        (PYTORCH_MODE overrides it)
 
 `score` prints one line: variants/s over the scoring (masks made and inputs read beforehand, not timed).
 With OUT it writes `chrom pos alt task effect se` for a cross-check against causeway's TSV.
@@ -29,6 +31,9 @@ import torch
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "seqcnn"))
 from seqcnn_reference import (SeqCNN, counter_init, counter_keep, load_seqcnn, model_metadata,  # noqa: E402
                               save_safetensors, site_shapes)
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "seqcnn"))
+from pytorch_modes import forward_function  # noqa: E402
 
 BATCH = 64  # variants per forward (2 x BATCH sequences: references and alternates)
 
@@ -128,12 +133,13 @@ def score(folder, name, samples, seed, out=None):
     passes = max(samples, 1)
     effect = torch.zeros(count, len(tasks), dtype=torch.float64)
     squares = torch.zeros_like(effect)
+    forward = forward_function(model, torch.cat([refs[:BATCH], alts[:BATCH]]), masks[0] if samples else None)
     start_time = time.perf_counter()
     with torch.no_grad():
         for n in range(passes):
             for b in range(0, count, BATCH):
                 x = torch.cat([refs[b:b + BATCH], alts[b:b + BATCH]])
-                p = model(x, masks[n] if samples else None).double()
+                p = forward(x, masks[n] if samples else None).double()
                 d = p[len(x) // 2:] - p[:len(x) // 2]
                 effect[b:b + BATCH] += d
                 squares[b:b + BATCH] += d * d

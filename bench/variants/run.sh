@@ -3,11 +3,15 @@
 # variants under the same MC-dropout masks), side by side in one run, alternating so that drift on a shared
 # machine hits both alike; both report variants/s over the scoring alone (inputs read and masks made
 # beforehand). The first round also checks that both give the same effects and se.
-# PyTorch gets its best: Debian's /usr/bin/python3, 2 threads, OpenBLAS OpenMP with OPENBLAS_CORETYPE=SKYLAKEX.
-# Usage: bench/variants/run.sh [BUILD_DIR] [ROUNDS] [DATA_DIR]
+# PyTorch gets its best: Debian's /usr/bin/python3, 2 threads, OpenBLAS OpenMP with OPENBLAS_CORETYPE=SKYLAKEX,
+# the fastest execution mode (bench/seqcnn/pytorch_modes.py).
+# Usage: bench/variants/run.sh [BUILD_DIR[,BUILD_DIR...]] [ROUNDS] [DATA_DIR]
+#   several build directories (comma-separated): each one's causeway in turn, every round (before/after)
+#   PYTORCH_MODES="eager frozen conv2d": each PyTorch mode in turn, every round (default: the fastest only)
+#   CASES="deepsea_small deepsea": the cases to run (default: all three)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-$root/build}
+builds=${1:-$root/build}
 rounds=${2:-3}
 data=${3:-/tmp/causeway_bench_variants}
 export OPENBLAS_CORETYPE=SKYLAKEX OMP_NUM_THREADS=2 THREADS=2 HL_NUM_THREADS=2
@@ -19,6 +23,14 @@ script=$root/bench/variants/pytorch_score_variants.py
 # off-centre, so its scores differ from the centred ones by design and are not compared); PyTorch still
 # runs centred windows.
 cases=("deepsea_small 1000 20 0" "deepsea_small_clustered 1000 20 50" "deepsea 64 10 0")
+if [ -n "${CASES:-}" ]; then
+    chosen=()
+    for c in "${cases[@]}"; do [[ " $CASES " == *" ${c%% *} "* ]] && chosen+=("$c"); done
+    cases=("${chosen[@]}")
+fi
+IFS=, read -r -a build_list <<<"$builds"
+read -r -a modes <<<"${PYTORCH_MODES:-}"
+[ ${#modes[@]} -gt 0 ] || modes=("")
 for c in "${cases[@]}"; do
     read -r name variants samples offset <<<"$c"
     model=${name%_clustered}
@@ -28,14 +40,21 @@ done
 for round in $(seq "$rounds"); do
     for c in "${cases[@]}"; do
         read -r name variants samples offset <<<"$c"
-        "$build/cli/causeway" score-variants --model "$data/$name.model.safetensors" --fasta "$data/genome.fa" \
-            --vcf "$data/$name.vcf" --out "$data/$name.causeway.tsv" --samples "$samples" --seed 1 --threads 2 \
-            --window-offset "$offset" 2>&1 | grep -o "[0-9]* windows.*variants/s" |
-            sed "s/^/round $round causeway $name samples=$samples offset=$offset: /"
+        for build in "${build_list[@]}"; do
+            echo "round $round load $(cut -d' ' -f1 /proc/loadavg) $build"
+            "$build/cli/causeway" score-variants --model "$data/$name.model.safetensors" --fasta "$data/genome.fa" \
+                --vcf "$data/$name.vcf" --out "$data/$name.causeway.tsv" --samples "$samples" --seed 1 \
+                --threads 2 --window-offset "$offset" 2>&1 | grep -o "[0-9]* windows.*variants/s" |
+                sed "s/^/round $round causeway $name samples=$samples offset=$offset: /"
+        done
         check=$([ "$round" -eq 1 ] && [ "$offset" -eq 0 ] && echo 1 || echo 0)
         extra=()
         [ "$check" -eq 1 ] && extra=("$data/$name.pytorch.tsv")
-        /usr/bin/python3 "$script" score "$data" "$name" "$samples" 1 "${extra[@]}" | sed "s/^/round $round /"
+        for mode in "${modes[@]}"; do
+            echo "round $round load $(cut -d' ' -f1 /proc/loadavg) pytorch ${mode:-default}"
+            PYTORCH_MODE=$mode /usr/bin/python3 "$script" score "$data" "$name" "$samples" 1 "${extra[@]}" |
+                sed "s/^/round $round ${mode:+mode=$mode }/"
+        done
         if [ "$check" -eq 1 ]; then
             # Same (chrom, pos, alt, task) order in both: the VCF is sorted and holds SNVs only.
             paste <(cut -f1,2,5,6,9,10 "$data/$name.causeway.tsv") "$data/$name.pytorch.tsv" | awk -F'\t' '

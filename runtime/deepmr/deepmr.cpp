@@ -265,6 +265,8 @@ DeepmrSummary deepmr_run(const DeepmrOptions &o) {
     if (o.samples < 2)
         fail("--samples must be at least 2: MR needs MC-dropout standard errors, not {}", o.samples);
     if (!(o.min_z >= 0)) fail("--min-z must be >= 0, not {}", o.min_z);
+    if (!(o.min_beta_exposure >= 0 && o.min_beta_exposure < 1))
+        fail("--min-beta-exposure must be in [0, 1), not {}", o.min_beta_exposure);
     {
         std::set<std::string> seen;
         for (const std::string &e : o.exposures) {
@@ -407,7 +409,8 @@ DeepmrSummary deepmr_run(const DeepmrOptions &o) {
             result.selected.assign(r.size(), 0);
             for (size_t m = 0; m < r.size(); ++m) {
                 const bool usable = r.se_exposure[m] > 0 && r.se_outcome[m] > 0 &&
-                                    std::abs(r.beta_exposure[m] / r.se_exposure[m]) >= o.min_z;
+                                    std::abs(r.beta_exposure[m] / r.se_exposure[m]) >= o.min_z &&
+                                    std::abs(r.beta_exposure[m]) >= o.min_beta_exposure;
                 if (!usable) continue;
                 result.selected[m] = 1;
                 data.beta_exposure.push_back(r.beta_exposure[m]);
@@ -634,10 +637,10 @@ DeepmrSummary deepmr_run(const DeepmrOptions &o) {
         AtomicOutput md(o.out + "/summary.md");
         md.print("# Deep MR: {} exposures on {}\n\n", o.exposures.size(), o.outcome);
         md.print("Model `{}`, regions `{}`, labels `{}`; {} regions per exposure (bound by it, seed {}), "
-                 "{} MC-dropout samples, per-region {} with instruments |z| >= {}, then random-effects "
-                 "meta-analysis ({}).\n\n",
+                 "{} MC-dropout samples, per-region {} with instruments |z| >= {} and |beta_exposure| >= {}, "
+                 "then random-effects meta-analysis ({}).\n\n",
                  o.model, o.regions, o.labels, o.regions_per_exposure, o.seed, o.samples, method_name,
-                 o.min_z, solver::tau_method_name(o.meta));
+                 o.min_z, o.min_beta_exposure, solver::tau_method_name(o.meta));
         md.print(
             "## Files\n\n"
             "- `exposures.tsv`: per exposure, the meta-analysed causal estimate, its se and 95% CI, tau^2, "
@@ -710,6 +713,21 @@ DeepmrSummary deepmr_run(const DeepmrOptions &o) {
                  summary.mutants,
                  std::accumulate(results.begin(), results.end(), size_t{0},
                                  [](size_t n, const RegionResult &r) { return n + r.instruments; }));
+        // Weak-instrument regions: too few mutations pass the instrument rules for the method to fit.
+        std::vector<std::string> weak_per_exposure;
+        size_t weak = 0;
+        for (const std::string &exposure : o.exposures) {
+            const auto count = std::count_if(results.begin(), results.end(), [&](const RegionResult &r) {
+                return r.exposure == exposure && r.mr.status == solver::MrStatus::TooFewVariants;
+            });
+            weak += static_cast<size_t>(count);
+            weak_per_exposure.push_back(fmt::format("{} {}", exposure, count));
+        }
+        md.print(
+            "{} of {} regions are weak instruments (fewer than {} mutations with |beta_exposure| >= {}), "
+            "left out of the meta-analysis: {}.\n",
+            weak, results.size(), solver::mr_min_variants(o.method), o.min_beta_exposure,
+            join_list(weak_per_exposure, ", "));
         md.commit();
     }
     return summary;

@@ -301,8 +301,10 @@ EpigenesisResult epigenesis_work(PecnnNetwork &network, const Dataset &data,
                                              {"peak_bp", o.peak_bp},
                                              {"stride_bp", o.stride_bp},
                                              {"batch", o.batch}};
-    const std::string settings_path = work + "/settings.json";
-    guard_work_settings(settings_path, settings);
+    // Also removes the temporaries a SIGKILL left beside the work files.
+    std::vector<std::string> work_files;
+    for (int64_t g : genes) work_files.push_back(gene_work_path(work, data, g));
+    open_work_folder(work, settings, work_files);
 
     const size_t nm = plan.marks.size(), nc = plan.cells.size();
     const size_t P = peak_starts(data.bins(), plan.peak_bins, plan.stride_bins).size();
@@ -417,6 +419,8 @@ EpigenesisSummary epigenesis(const EpigenesisOptions &o) {
     const EpigenesisResult r = epigenesis_work(network, data, genes, plan, o, dir + "work", summary);
     if (o.shard.enabled()) return summary; // the tables and figures need every gene: causeway merge
 
+    remove_stale_temporaries({dir + "epigenesis.tsv", dir + "aggregate.tsv", dir + "aggregate.png",
+                              dir + "aggregate.svg", dir + "rules.tsv"});
     const size_t nm = plan.marks.size(), nc = plan.cells.size(), P = r.positions.size();
     const auto &marks = data.mark_names();
     const auto &cells = data.cell_types();

@@ -6,15 +6,20 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
+#include <map>
+#include <optional>
 #include <sys/stat.h>
 #include <unordered_map>
 
 #include <HalideRuntime.h>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "causeway/atomic_output.h"
 #include "causeway/dataset.h"
 #include "causeway/error.h"
+#include "causeway/manifest.h"
 #include "causeway/pecnn_model.h"
 #include "causeway/pecnn_network.h"
 #include "causeway/progress.h"
@@ -181,9 +186,18 @@ void InputOptimizerState::step(float *w, const float *w0, const float *grad, con
         halide_do_par_for(nullptr, run_step_chunk, 0, chunks, reinterpret_cast<uint8_t *>(&task));
 }
 
+std::vector<double> optimize_mse(const std::vector<double> &squares, int64_t genes, int64_t known) {
+    const size_t steps = genes > 0 ? squares.size() / static_cast<size_t>(genes) : 0;
+    std::vector<double> mse(steps, 0.0);
+    for (int64_t g = 0; g < genes; ++g)
+        for (size_t s = 0; s < steps; ++s) mse[s] += squares[g * steps + s];
+    for (double &v : mse) v = known ? v / known : 0.0;
+    return mse;
+}
+
 OptimizeResult optimize_inputs(PecnnNetwork &network, const float *w0, const float *targets, int64_t genes,
                                int cells, int marks, int bins, const InputOptimizerSettings &settings,
-                               int batch) {
+                               int batch, Progress *progress, int64_t progress_done) {
     using Clock = std::chrono::steady_clock;
     const size_t block = static_cast<size_t>(cells) * marks * bins;
     OptimizeResult r;
@@ -193,12 +207,15 @@ OptimizeResult optimize_inputs(PecnnNetwork &network, const float *w0, const flo
     InputOptimizerSettings refit = settings;
     refit.l1 = 0;
     const int total_steps = settings.steps + (settings.sparse ? settings.refit_steps : 0);
-    std::vector<double> squares(total_steps + 1, 0.0);
+    // Per gene, so that any split of the genes into runs sums to the same loss.
+    const size_t per_gene_steps = static_cast<size_t>(total_steps) + 1;
+    r.squares.assign(static_cast<size_t>(genes) * per_gene_steps, 0.0);
     int64_t known = 0;
     for (int64_t i = 0; i < genes * cells; ++i) known += !std::isnan(targets[i]);
     std::vector<float> grad;
     std::vector<uint8_t> support;
-    Progress progress("optimize", genes * total_steps);
+    std::optional<Progress> own_progress;
+    if (progress == nullptr) progress = &own_progress.emplace("optimize", genes * total_steps);
     for (int64_t first = 0; first < genes; first += batch) {
         const int64_t count = std::min<int64_t>(batch, genes - first);
         const size_t size = static_cast<size_t>(count) * block;
@@ -207,18 +224,28 @@ OptimizeResult optimize_inputs(PecnnNetwork &network, const float *w0, const flo
         float *achieved = r.achieved.data() + first * cells;
         grad.resize(size);
         int done = 0;
+        // Each gene's (f(W) - y)^2 over its optimised cell types, from the predictions of step `step`.
+        auto record_squares = [&](int step) {
+            for (int64_t g = 0; g < count; ++g) {
+                double sum = 0;
+                for (int c = 0; c < cells; ++c) {
+                    const size_t at = static_cast<size_t>(g) * cells + c;
+                    if (!std::isnan(y[at])) sum += (achieved[at] - y[at]) * double(achieved[at] - y[at]);
+                }
+                r.squares[(first + g) * per_gene_steps + step] = sum;
+            }
+        };
         auto run_phase = [&](const InputOptimizerSettings &phase, int steps, const uint8_t *mask) {
             InputOptimizerState state(phase, size);
             for (int s = 0; s < steps; ++s, ++done) {
                 const auto t0 = Clock::now();
-                squares[done] += smooth_objective(network, w, start, y, count, cells, block, phase.l2,
-                                                  grad.data(), achieved)
-                                     .second;
+                smooth_objective(network, w, start, y, count, cells, block, phase.l2, grad.data(), achieved);
                 const auto t1 = Clock::now();
+                record_squares(done);
                 state.step(w, start, grad.data(), mask);
                 r.pass_seconds += std::chrono::duration<double>(t1 - t0).count();
                 r.update_seconds += std::chrono::duration<double>(Clock::now() - t1).count();
-                progress.update(first * total_steps + (done + 1) * count);
+                progress->update(progress_done + first * total_steps + (done + 1) * count);
             }
         };
         run_phase(settings, settings.steps, nullptr);
@@ -240,11 +267,10 @@ OptimizeResult optimize_inputs(PecnnNetwork &network, const float *w0, const flo
             run_phase(refit, settings.refit_steps, support.data());
         }
         network.forward(w, count, cells, achieved);
-        for (int64_t i = 0; i < count * cells; ++i)
-            if (!std::isnan(y[i])) squares[total_steps] += (achieved[i] - y[i]) * double(achieved[i] - y[i]);
+        record_squares(total_steps);
     }
-    progress.finish();
-    for (double v : squares) r.mse.push_back(known ? v / known : 0.0);
+    if (own_progress) own_progress->finish();
+    r.mse = optimize_mse(r.squares, genes, known);
     return r;
 }
 
@@ -286,48 +312,155 @@ OptimizeSummary optimize_expression(const OptimizeOptions &o) {
     }
     const std::vector<int64_t> &genes = wanted.genes;
     const size_t block = static_cast<size_t>(C) * M * L, G = genes.size();
-
-    std::vector<float> w0(G * block), start(G * C), targets(G * C, std::nanf(""));
-    for (size_t g = 0; g < G; ++g)
-        std::memcpy(w0.data() + g * block, data.inputs(genes[g]), block * sizeof(float));
-    PecnnNetwork network(model);
-    std::vector<float> predicted(G * C);
-    network.forward(w0.data(), static_cast<int64_t>(G), C, predicted.data());
     size_t optimised_cells = 0;
-    for (size_t g = 0; g < G; ++g)
-        for (int c = 0; c < C; ++c) {
-            const double value = wanted.values[g][c];
-            if (std::isnan(value)) continue;
-            ++optimised_cells;
-            const float base = o.from == "predicted" ? predicted[g * C + c] : data.targets(genes[g])[c];
-            start[g * C + c] = base;
-            if (wanted.scale == TargetTable::Scale::Log1pTpm)
-                targets[g * C + c] = static_cast<float>(value);
-            else if (!std::isnan(base)) // A prediction below 0 means no expression: 0 TPM, so 0 x fold.
-                targets[g * C + c] =
-                    static_cast<float>(std::log1p(value * std::max(0.0, std::expm1(double(base)))));
-        }
-    const auto t0 = std::chrono::steady_clock::now();
-    const OptimizeResult r = optimize_inputs(network, w0.data(), targets.data(), static_cast<int64_t>(G), C,
-                                             M, L, settings, o.batch);
-    OptimizeSummary summary;
-    summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    summary.pass_seconds = r.pass_seconds;
-    summary.update_seconds = r.update_seconds;
-    summary.genes = static_cast<int64_t>(G);
-    summary.final_mse = r.mse.back();
+    for (const std::vector<double> &row : wanted.values)
+        for (double value : row) optimised_cells += !std::isnan(value);
 
+    study::make_output_folder(o.out_dir);
+    const std::string dir = o.out_dir + "/", work = dir + "work";
     const auto &table = data.gene_table();
+    std::vector<std::string> work_paths;
+    std::string gene_list;
+    std::map<std::string, size_t> gene_of_work_file;
+    for (size_t g = 0; g < G; ++g) {
+        const std::string &id = table[genes[g]].gene_id;
+        const std::string name = study::file_safe_name(id) + ".bin";
+        const auto [other, inserted] = gene_of_work_file.emplace(name, g);
+        if (!inserted)
+            fail("{} and {} would share the work file {}/{} (a gene given twice?): {}",
+                 table[genes[other->second]].gene_id, id, work, name,
+                 o.targets.empty() ? "--genes " + o.genes : o.targets);
+        work_paths.push_back(work + "/" + name);
+        gene_list += id + "\n";
+    }
+    // What a gene's work file depends on: its batch (the gene list and --batch), its targets and the
+    // optimiser; a rerun into the same folder with others would mix results.
+    const nlohmann::ordered_json work_settings = {
+        {"model", o.model},
+        {"model_checksum", file_checksum(o.model)},
+        {"dataset", o.dataset},
+        {"dataset_checksum", file_checksum(o.dataset)},
+        {"genes", text_checksum(gene_list)},
+        {"targets", o.targets.empty() ? std::string() : file_checksum(o.targets)},
+        {"cells", o.cells},
+        {"fold", o.fold},
+        {"from", o.from},
+        {"method", o.method},
+        {"steps", settings.steps},
+        {"lr", settings.lr},
+        {"l2", settings.l2},
+        {"l1", settings.l1},
+        {"sparse", settings.sparse},
+        {"refit_steps", settings.sparse ? settings.refit_steps : 0},
+        {"batch", o.batch}};
+    open_work_folder(work, work_settings, work_paths);
+
+    // A gene's work file (raw, exact on reading back): start, desired and achieved [C] and W [C, M, L] as
+    // floats, then its sum of squares at each step as doubles.
+    const int total_steps = settings.steps + (settings.sparse ? settings.refit_steps : 0);
+    const size_t steps1 = static_cast<size_t>(total_steps) + 1;
+    const size_t work_floats = 3 * static_cast<size_t>(C) + block;
+    const size_t work_bytes = work_floats * sizeof(float) + steps1 * sizeof(double);
+    PecnnNetwork network(model);
+    OptimizeSummary summary;
+    const size_t batches = (G + o.batch - 1) / o.batch;
+    const UnitRange units = shard_units(o.shard, batches);
+    summary.units = static_cast<int64_t>(batches);
+    const size_t shard_first = std::min(G, units.begin * o.batch),
+                 shard_last = std::min(G, units.end * o.batch);
+    summary.genes = static_cast<int64_t>(shard_last - shard_first);
+    const auto t0 = std::chrono::steady_clock::now();
+    Progress progress("optimize", summary.genes * total_steps);
+    std::string bytes(work_bytes, '\0');
+    for (size_t u = units.begin; u < units.end; ++u) {
+        const size_t first = u * o.batch, count = std::min<size_t>(o.batch, G - first);
+        bool done = true;
+        for (size_t g = first; g < first + count; ++g) done = done && std::filesystem::exists(work_paths[g]);
+        if (done) {
+            ++summary.units_resumed;
+            continue;
+        }
+        // The batch's targets: a fold of the start's TPM (the batch's own prediction of W0, or the observed).
+        std::vector<float> w0(count * block), predicted(count * C), start(count * C, 0.0f),
+            targets(count * C, std::nanf(""));
+        for (size_t i = 0; i < count; ++i)
+            std::memcpy(w0.data() + i * block, data.inputs(genes[first + i]), block * sizeof(float));
+        network.forward(w0.data(), static_cast<int64_t>(count), C, predicted.data());
+        for (size_t i = 0; i < count; ++i)
+            for (int c = 0; c < C; ++c) {
+                const double value = wanted.values[first + i][c];
+                if (std::isnan(value)) continue;
+                const float base =
+                    o.from == "predicted" ? predicted[i * C + c] : data.targets(genes[first + i])[c];
+                start[i * C + c] = base;
+                if (wanted.scale == TargetTable::Scale::Log1pTpm)
+                    targets[i * C + c] = static_cast<float>(value);
+                else if (!std::isnan(base)) // A prediction below 0 means no expression: 0 TPM, so 0 x fold.
+                    targets[i * C + c] =
+                        static_cast<float>(std::log1p(value * std::max(0.0, std::expm1(double(base)))));
+            }
+        const OptimizeResult r = optimize_inputs(
+            network, w0.data(), targets.data(), static_cast<int64_t>(count), C, M, L, settings, o.batch,
+            &progress, static_cast<int64_t>(first - shard_first) * total_steps);
+        summary.pass_seconds += r.pass_seconds;
+        summary.update_seconds += r.update_seconds;
+        summary.genes_computed += static_cast<int64_t>(count);
+        for (size_t i = 0; i < count; ++i) {
+            char *at = bytes.data();
+            auto put = [&](const void *data, size_t size) {
+                std::memcpy(at, data, size);
+                at += size;
+            };
+            put(start.data() + i * C, C * sizeof(float));
+            put(targets.data() + i * C, C * sizeof(float));
+            put(r.achieved.data() + i * C, C * sizeof(float));
+            put(r.w.data() + i * block, block * sizeof(float));
+            put(r.squares.data() + i * steps1, steps1 * sizeof(double));
+            AtomicOutput out(work_paths[first + i]);
+            out.write(bytes.data(), bytes.size());
+            out.commit();
+        }
+    }
+    progress.finish();
+    summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (o.shard.enabled()) return summary; // the tables and figures need every gene: causeway merge
+
+    // Every gene from its work file, so that a fresh run, a resumed one and a merge write the same bytes.
+    std::vector<float> w0(G * block), w(G * block), start(G * C), targets(G * C), achieved(G * C);
+    std::vector<double> squares(G * steps1);
+    for (size_t g = 0; g < G; ++g) {
+        std::memcpy(w0.data() + g * block, data.inputs(genes[g]), block * sizeof(float));
+        bytes = read_work_file(work_paths[g]);
+        if (bytes.size() != work_bytes)
+            fail("{} is not a work file of this run ({} bytes, not {}): remove it to recompute the gene",
+                 work_paths[g], bytes.size(), work_bytes);
+        const char *at = bytes.data();
+        auto get = [&](void *data, size_t size) {
+            std::memcpy(data, at, size);
+            at += size;
+        };
+        get(start.data() + g * C, C * sizeof(float));
+        get(targets.data() + g * C, C * sizeof(float));
+        get(achieved.data() + g * C, C * sizeof(float));
+        get(w.data() + g * block, block * sizeof(float));
+        get(squares.data() + g * steps1, steps1 * sizeof(double));
+    }
+    int64_t known = 0;
+    for (float y : targets) known += !std::isnan(y);
+    const std::vector<double> mse = optimize_mse(squares, static_cast<int64_t>(G), known);
+    summary.genes = static_cast<int64_t>(G);
+    summary.final_mse = mse.back();
+
     const auto &marks = data.mark_names();
     const auto &cells = data.cell_types();
     // Edited entries: W != W0 exactly (the sparse mode's frozen entries and the L1 prox's zeros stay W0).
     auto edited = [&](size_t g, int c, int m, int b) {
         const size_t at = g * block + (static_cast<size_t>(c) * M + m) * L + b;
-        return r.w[at] != w0[at];
+        return w[at] != w0[at];
     };
     std::vector<int64_t> edited_per_gene(G, 0);
-    study::make_output_folder(o.out_dir);
-    const std::string dir = o.out_dir + "/";
+    remove_stale_temporaries({dir + "achieved.tsv", dir + "genes.tsv", dir + "edits.tsv", dir + "loss.tsv",
+                              dir + "edits_mean.png", dir + "edits_mean.svg"});
     {
         AtomicOutput out(dir + "achieved.tsv");
         out.print(
@@ -342,15 +475,15 @@ OptimizeSummary optimize_expression(const OptimizeOptions &o) {
                 const size_t at = g * C + c;
                 if (std::isnan(targets[at])) continue;
                 ++targeted;
-                const bool ok = within_five_percent(r.achieved[at], targets[at]);
+                const bool ok = within_five_percent(achieved[at], targets[at]);
                 all = all && ok;
                 int64_t count = 0;
                 for (int m = 0; m < M; ++m)
                     for (int b = 0; b < L; ++b) count += edited(g, c, m, b);
                 out.print("{}\t{}\t{:.6g}\t{:.6g}\t{:.6g}\t{:.6g}\t{:.6g}\t{:.6g}\t{}\t{}\n",
-                          table[genes[g]].gene_id, cells[c], start[at], targets[at], r.achieved[at],
+                          table[genes[g]].gene_id, cells[c], start[at], targets[at], achieved[at],
                           std::expm1(double(start[at])), std::expm1(double(targets[at])),
-                          std::expm1(double(r.achieved[at])), ok ? "yes" : "no", count);
+                          std::expm1(double(achieved[at])), ok ? "yes" : "no", count);
             }
             summary.within += all && targeted > 0;
             // The (mark, bin) entries edited in any cell type, and every edited value.
@@ -363,7 +496,7 @@ OptimizeSummary optimize_expression(const OptimizeOptions &o) {
                         const size_t at = g * block + (static_cast<size_t>(c) * M + m) * L + b;
                         any = any || edited(g, c, m, b);
                         values += edited(g, c, m, b);
-                        l1 += std::abs(double(r.w[at]) - w0[at]);
+                        l1 += std::abs(double(w[at]) - w0[at]);
                     }
                     edited_per_gene[g] += any;
                 }
@@ -391,7 +524,7 @@ OptimizeSummary optimize_expression(const OptimizeOptions &o) {
                               (b - tss_bin) * data.bin_size());
                     for (int c = 0; c < C; ++c) {
                         const size_t at = g * block + (static_cast<size_t>(c) * M + m) * L + b;
-                        out.print("\t{:.6g}", r.w[at] - w0[at]);
+                        out.print("\t{:.6g}", w[at] - w0[at]);
                     }
                     out.print("\n");
                 }
@@ -400,7 +533,7 @@ OptimizeSummary optimize_expression(const OptimizeOptions &o) {
     {
         AtomicOutput out(dir + "loss.tsv");
         out.print("step\tmse\n");
-        for (size_t s = 0; s < r.mse.size(); ++s) out.print("{}\t{:.8g}\n", s, r.mse[s]);
+        for (size_t s = 0; s < mse.size(); ++s) out.print("{}\t{:.8g}\n", s, mse[s]);
         out.commit();
     }
     // Figure 2C: W - W0 by mark and bin, averaged over cell types (one gene), and over genes too.
@@ -420,7 +553,7 @@ OptimizeSummary optimize_expression(const OptimizeOptions &o) {
                 for (size_t g = first; g < first + count; ++g)
                     for (int c = 0; c < C; ++c) {
                         const size_t at = g * block + (static_cast<size_t>(c) * M + m) * L + b;
-                        sum += r.w[at] - w0[at];
+                        sum += w[at] - w0[at];
                     }
                 map.values.push_back(sum / (static_cast<double>(count) * C));
             }
@@ -439,6 +572,11 @@ OptimizeSummary optimize_expression(const OptimizeOptions &o) {
         dir + "edits_mean");
     const size_t figures = std::min<size_t>(G, static_cast<size_t>(o.heatmaps));
     if (figures > 0) study::make_output_folder(dir + "heatmaps");
+    std::vector<std::string> heatmap_paths;
+    for (size_t g = 0; g < figures; ++g)
+        for (const char *ext : {".png", ".svg"})
+            heatmap_paths.push_back(dir + "heatmaps/" + study::file_safe_name(table[genes[g]].gene_id) + ext);
+    remove_stale_temporaries(heatmap_paths);
     for (size_t g = 0; g < figures; ++g)
         plot_heatmap(edit_map(fmt::format("{}: W - W0 after optimising to {} (mean over cell types)",
                                           table[genes[g]].gene_id, goal),

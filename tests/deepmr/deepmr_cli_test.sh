@@ -33,6 +33,7 @@ usage)
     contains "$work/out" "--samples INT:INT in [2 - 100000]=50"
     contains "$work/out" "--mr TEXT=egger"
     contains "$work/out" "--meta TEXT=reml"
+    contains "$work/out" "--min-beta-exposure FLOAT:FLOAT in [0 - 1]=0.01"
     run 0 "$causeway" simulate-genome --help
     contains "$work/out" "--regions INT:INT in [2 - 10000000]=20000"
     contains "$work/out" "--tfs"
@@ -47,6 +48,8 @@ bad_input)
     contains "$work/err" "bogus"
     deepmr 1 --out "$work/bad" --meta xx
     contains "$work/err" "xx"
+    deepmr 1 --out "$work/bad" --min-beta-exposure 1
+    contains "$work/err" "--min-beta-exposure must be in [0, 1), not 1"
     run 1 "$causeway" deepmr --model "$model" --fasta "$work/world/genome.fa" --regions "$work/world/regions.bed" \
         --labels "$work/world/labels.tsv" --exposures 'cell0|factor0,TF9' --outcome 'cell0|factor3' --out "$work/bad"
     contains "$work/err" "causeway deepmr: "

@@ -283,6 +283,8 @@ std::string DeepmrRun::world_;
 TEST_F(DeepmrRun, RegionFitsMatchNaiveEggerRegression) {
     const std::string out = scratch("run_fit");
     DeepmrOptions o = options(out);
+    // Every mutation with se > 0, as in the paper (the random model's effects are small).
+    o.min_beta_exposure = 0;
     const DeepmrSummary s = deepmr_run(o);
     EXPECT_EQ(s.regions_computed, 8);
     EXPECT_EQ(s.regions_resumed, 0);
@@ -343,12 +345,81 @@ TEST_F(DeepmrRun, RegionFitsMatchNaiveEggerRegression) {
     std::system(("rm -rf '" + out + "'").c_str());
 }
 
+// The instrument-strength rule: a mutation is an instrument only if |beta_exposure| >= the threshold, and a
+// region left with fewer than Egger's 3 is a weak instrument: NA in regions.tsv, out of the meta-analysis
+// (k), counted in summary.md. The threshold is put between two regions' third-strongest effects, so that
+// exactly one region is weak; the rule is checked against effects.tsv.gz's own numbers.
+TEST_F(DeepmrRun, WeakInstrumentRegionsAreLeftOutAndCounted) {
+    const std::string out = scratch("run_weak");
+    DeepmrOptions o = options(out);
+    o.min_beta_exposure = 0;
+    deepmr_run(o);
+    std::map<std::string, std::vector<double>> strengths; // |beta_exposure| per region, se > 0 on both sides
+    {
+        TsvReader effects(out + "/effects.tsv.gz");
+        const size_t c_bx = effects.column("beta_exposure"), c_sx = effects.column("se_exposure"),
+                     c_sy = effects.column("se_outcome");
+        while (effects.next())
+            if (effects.number(c_sx) > 0 && effects.number(c_sy) > 0)
+                strengths[std::string(effects.field(0)) + "/" + std::string(effects.field(1))].push_back(
+                    std::abs(effects.number(c_bx)));
+    }
+    ASSERT_EQ(strengths.size(), 8u);
+    std::vector<std::pair<double, std::string>> third; // each region's third-largest |beta_exposure|
+    for (auto &[region, v] : strengths) {
+        ASSERT_GE(v.size(), 3u);
+        std::sort(v.rbegin(), v.rend());
+        third.emplace_back(v[2], region);
+    }
+    std::sort(third.begin(), third.end());
+    ASSERT_LT(third[0].first, third[1].first);
+    const std::string weak_region = third[0].second;
+    o.min_beta_exposure = (third[0].first + third[1].first) / 2;
+    std::system(("rm -rf '" + out + "'").c_str());
+    deepmr_run(o);
+
+    TsvReader effects(out + "/effects.tsv.gz");
+    const size_t c_bx = effects.column("beta_exposure"), c_sx = effects.column("se_exposure"),
+                 c_sy = effects.column("se_outcome"), c_use = effects.column("instrument");
+    std::map<std::string, int> instruments;
+    while (effects.next()) {
+        const bool expected = effects.number(c_sx) > 0 && effects.number(c_sy) > 0 &&
+                              std::abs(effects.number(c_bx)) >= o.min_beta_exposure;
+        EXPECT_EQ(effects.field(c_use), expected ? "1" : "0") << effects.where();
+        instruments[std::string(effects.field(0)) + "/" + std::string(effects.field(1))] += expected;
+    }
+    TsvReader regions(out + "/regions.tsv");
+    int weak = 0;
+    while (regions.next()) {
+        const std::string key = std::string(regions.field(0)) + "/" + std::string(regions.field(1));
+        EXPECT_EQ(regions.number(8), instruments.at(key)) << key;
+        if (key == weak_region) {
+            EXPECT_LT(regions.number(8), 3);
+            EXPECT_EQ(regions.field(3), "NA");
+            ++weak;
+        } else {
+            EXPECT_GE(regions.number(8), 3) << key;
+            EXPECT_TRUE(std::isfinite(regions.number(3))) << key;
+        }
+    }
+    EXPECT_EQ(weak, 1);
+    TsvReader exposures(out + "/exposures.tsv");
+    const size_t c_k = exposures.column("k");
+    while (exposures.next()) {
+        const bool has_weak = weak_region.rfind(std::string(exposures.field(0)) + "/", 0) == 0;
+        EXPECT_EQ(exposures.number(c_k), has_weak ? 3 : 4) << exposures.where();
+    }
+    EXPECT_NE(read_file(out + "/summary.md").find("1 of 8 regions are weak instruments"), std::string::npos);
+    std::system(("rm -rf '" + out + "'").c_str());
+}
+
 // An interrupted run (some work files missing, no final tables) continues: the finished regions are read
 // back, not recomputed, and every output has the same bytes as an uninterrupted run.
 TEST_F(DeepmrRun, ResumesWithoutRecomputingAndSameBytes) {
     const std::string out = scratch("run_resume");
     DeepmrOptions o = options(out);
     o.min_z = 1.0;
+    o.min_beta_exposure = 0;
     deepmr_run(o);
     std::map<std::string, std::string> first;
     for (const char *file : {"effects.tsv.gz", "regions.tsv", "exposures.tsv", "naive.tsv", "summary.md"}) {

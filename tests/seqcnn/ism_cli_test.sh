@@ -47,7 +47,8 @@ bad_input)
     # The good run first, so that each failure below is the input's.
     ism 0 --regions "$work/regions.bed" --samples 2
     [ "$(wc -l <"$work/effects.tsv")" -gt 100 ] || fail "too few rows"
-    rm "$work/effects.tsv"
+    # Every run to a file leaves its manifest beside the table (a failed run leaves neither: no_output).
+    rm "$work/effects.tsv" "$work/effects.tsv.manifest.json"
     bad_bed 'chr1\t0\t10' "region chr1:0-10 resized to the model's 37 bases (chr1:-13-24) runs off chr1" \
         "$work/bad.bed:3"
     bad_bed 'chr1\t95\t100' "runs off chr1 (length 100)" "$work/bad.bed:3"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Sharded batch runs end to end (issue 9): for each batch subcommand, `--shard K/N` for N = 2 and 3 merged by
-# `causeway merge` gives the unsharded run's bytes; a Deep MR shard killed with SIGKILL and rerun gives the
-# uninterrupted run's bytes; merge refuses shards that do not belong together, naming the file.
+# `causeway merge` gives the unsharded run's bytes; a Deep MR shard, an optimize run and an ism shard killed
+# with SIGKILL and rerun give the uninterrupted run's bytes, computing only the unfinished units and removing
+# the stale temporaries of their outputs; merge refuses shards that do not belong together, naming the file.
 # Usage: shard_test.sh CASE CAUSEWAY_BINARY REPO_ROOT
 set -u
 case_name=$1
@@ -27,12 +28,15 @@ world() {
     run 0 "$causeway" simulate-genome --out "$work/world" --regions 300 --length 60 --tfs 3 --seed 4
     sed -i '1s/.*/region\tcell0|factor0\tcell1|factor1\tcell2|factor2\tcell0|factor3/' "$work/world/labels.tsv"
 }
+# The deepmr command line in $args (a background job must be causeway itself, so that $! is its pid).
+deepmr_args() {
+    args=(deepmr --model "$seq_model" --fasta "$work/world/genome.fa" --regions "$work/world/regions.bed"
+        --labels "$work/world/labels.tsv" --exposures 'cell0|factor0,cell1|factor1' --outcome 'cell0|factor3'
+        --regions-per-exposure "${regions_per_exposure:-5}" --samples "${samples:-5}" --seed 3 --naive-regions 50)
+}
 deepmr() {
-    run "$1" "$causeway" deepmr --model "$seq_model" --fasta "$work/world/genome.fa" \
-        --regions "$work/world/regions.bed" --labels "$work/world/labels.tsv" \
-        --exposures 'cell0|factor0,cell1|factor1' --outcome 'cell0|factor3' \
-        --regions-per-exposure "${regions_per_exposure:-5}" --samples "${samples:-5}" --seed 3 \
-        --naive-regions 50 "${@:2}"
+    deepmr_args
+    run "$1" "$causeway" "${args[@]}" "${@:2}"
 }
 
 case $case_name in
@@ -55,6 +59,9 @@ predict)
     contains "$work/p1.of3.tsv.manifest.json" '"shard": "1/3"'
     contains "$work/p1.of3.tsv.manifest.json" '"checksum": "crc32:'
     contains "$work/p1.of3.tsv.manifest.json" '"code_path"'
+    # An unsharded table is traceable too (its manifest says no shard); stdout has none.
+    contains "$work/all.tsv.manifest.json" '"shard": null'
+    contains "$work/all.tsv.manifest.json" '"command": "predict"'
     ;;
 ism)
     world
@@ -70,7 +77,51 @@ ism)
         done
         run 0 "$causeway" merge --out "$work/merged$n.tsv" "${shards[@]}"
         same "$work/all.tsv" "$work/merged$n.tsv"
+        [ ! -e "$work/i1.of$n.tsv.work" ] || fail "a finished ism shard left its work folder"
     done
+    ;;
+optimize)
+    # 10 genes of the shipped default world in batches of 3 (4 work units, the last one short), sparse mode.
+    awk -F'\t' 'NR > 1 && NR <= 11 { print $1 }' "$root/data/default.dataset.genes.tsv" >"$work/genes.txt"
+    optimize() { run 0 "$causeway" optimize --model "$root/data/default.model.safetensors" \
+        --dataset "$root/data/default.dataset.safetensors" --genes "@$work/genes.txt" --cells blood_1,somatic_2 \
+        --sparse --steps 10 --refit-steps 6 --batch 3 --heatmaps 2 "$@"; }
+    optimize --out "$work/all"
+    contains "$work/err" "10 genes computed, 0 gene batches resumed"
+    contains "$work/all/manifest.json" '"shard": null'
+    # loss.tsv, summed from the per-gene work files, ends at the mean of (achieved - desired)^2 over achieved.tsv.
+    /usr/bin/python3 - "$work/all" <<'PY' || fail "loss.tsv's last step is not the mean squared error of achieved.tsv"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1] + "/achieved.tsv"), delimiter="\t"))
+d = [float(r["achieved"]) - float(r["desired"]) for r in rows]
+mse = sum(x * x for x in d) / len(d)
+# %.6g rounds each value by up to 5e-6 of its size: the difference by e, its square by 2|d|e + e^2.
+e = 1e-5 * max(max(abs(float(r["achieved"])), abs(float(r["desired"]))) for r in rows)
+bound = sum(2 * abs(x) * e + e * e for x in d) / len(d) + 1e-7 * mse
+last = float(open(sys.argv[1] + "/loss.tsv").read().split()[-1])
+print(f"loss.tsv {last:.8g}, achieved.tsv {mse:.8g}, bound {bound:.3g}")
+sys.exit(0 if len(rows) == 20 and abs(last - mse) <= bound else 1)
+PY
+    for n in 2 3; do
+        shards=()
+        for k in $(seq 1 $n); do
+            optimize --out "$work/o$k.of$n" --shard "$k/$n"
+            [ ! -e "$work/o$k.of$n/loss.tsv" ] || fail "a shard wrote the loss"
+            shards+=("$work/o$k.of$n")
+        done
+        run 0 "$causeway" merge --out "$work/merged$n" "${shards[@]}"
+        contains "$work/err" "0 genes computed, 4 gene batches resumed"
+        same_folder "$work/all" "$work/merged$n"
+    done
+    # Resuming: one gene's work file gone (its batch of 3 is recomputed) and the tables.
+    rm "$work/all/work/$(head -n 4 "$work/genes.txt" | tail -n 1).bin" "$work/all/loss.tsv" "$work/all/edits.tsv"
+    optimize --out "$work/all"
+    contains "$work/err" "3 genes computed, 3 gene batches resumed"
+    same_folder "$work/all" "$work/merged2"
+    # Other settings into the same folder would mix results: refused, naming the work folder's settings.
+    run 1 "$causeway" optimize --model "$root/data/default.model.safetensors" \
+        --dataset "$root/data/default.dataset.safetensors" --genes "@$work/genes.txt" --steps 5 --out "$work/all"
+    contains "$work/err" "$work/all/work/settings.json was made with other settings"
     ;;
 epigenesis)
     # 14 genes of the shipped default world in batches of 4 (4 work units; the last one short), 2 marks.
@@ -115,7 +166,8 @@ resume)
     # A shard long enough to be killed mid-way (each region ~0.1 s), killed once some regions are done.
     world
     regions_per_exposure=40 samples=40 deepmr 0 --out "$work/whole" --shard 2/2
-    regions_per_exposure=40 samples=40 deepmr 0 --out "$work/killed" --shard 2/2 &
+    regions_per_exposure=40 samples=40 deepmr_args
+    "$causeway" "${args[@]}" --out "$work/killed" --shard 2/2 2>/dev/null &
     pid=$!
     for _ in $(seq 1 600); do
         [ "$(find "$work/killed/work" -name '*.tsv' 2>/dev/null | wc -l)" -ge 6 ] && break
@@ -134,6 +186,76 @@ resume)
     [ "$done_before" -gt 0 ] && [ "$done_before" -lt "$total" ] || fail "killed after $done_before of $total regions"
     (unset CAUSEWAY_QUIET && regions_per_exposure=40 samples=40 deepmr 0 --out "$work/killed" --shard 2/2) || exit 1
     contains "$work/err" "0 regions computed"
+    ;;
+resume_optimize)
+    # An optimize run killed mid-way (SIGKILL) once some genes are done (batches of 1: the units are genes).
+    awk -F'\t' 'NR > 1 && NR <= 13 { print $1 }' "$root/data/default.dataset.genes.tsv" >"$work/genes.txt"
+    args=(optimize --model "$root/data/default.model.safetensors" --dataset "$root/data/default.dataset.safetensors"
+        --genes "@$work/genes.txt" --cells blood_1 --steps 20 --batch 1 --heatmaps 1)
+    "$causeway" "${args[@]}" --out "$work/whole" 2>"$work/err" || fail "optimize failed: $(head -c 800 "$work/err")"
+    "$causeway" "${args[@]}" --out "$work/killed" 2>/dev/null &
+    pid=$!
+    for _ in $(seq 1 1500); do
+        [ "$(find "$work/killed/work" -name '*.bin' 2>/dev/null | wc -l)" -ge 3 ] && break
+        sleep 0.02
+    done
+    kill -KILL "$pid" 2>/dev/null || fail "the run ended before it could be killed: make it longer"
+    wait "$pid"
+    [ ! -e "$work/killed/manifest.json" ] || fail "a killed run has a manifest"
+    [ ! -e "$work/killed/loss.tsv" ] || fail "a killed run wrote the loss"
+    done_before=$(find "$work/killed/work" -name '*.bin' | wc -l)
+    [ "$done_before" -lt 12 ] || fail "killed after all 12 genes: make it longer"
+    # Every finished work file is whole: the uninterrupted run's bytes.
+    while read -r f; do same "$work/whole/$f" "$work/killed/$f"; done < <(cd "$work/killed" && find work -name '*.bin')
+    # Stale temporaries as SIGKILL leaves them: those of this run's outputs go, anything else stays.
+    last=$(tail -n 1 "$work/genes.txt")
+    : >"$work/killed/work/$last.bin.tmp.Ab12Cd"
+    : >"$work/killed/loss.tsv.tmp.Zz9Yy8"
+    : >"$work/killed/work/settings.json.tmp.Qq1Ww2"
+    : >"$work/killed/notes.txt.tmp.Ab12Cd" # not an output of optimize
+    : >"$work/killed/loss.tsv.tmp.Ab12"    # not mkstemp's pattern
+    "$causeway" "${args[@]}" --out "$work/killed" 2>"$work/err" || fail "the rerun failed: $(head -c 800 "$work/err")"
+    contains "$work/err" "$((12 - done_before)) genes computed, $done_before gene batches resumed"
+    [ -e "$work/killed/notes.txt.tmp.Ab12Cd" ] && [ -e "$work/killed/loss.tsv.tmp.Ab12" ] ||
+        fail "the rerun removed files that are not its temporaries"
+    rm "$work/killed/notes.txt.tmp.Ab12Cd" "$work/killed/loss.tsv.tmp.Ab12"
+    [ -z "$(find "$work/killed" -name '*.tmp.*')" ] || fail "stale temporaries left: $(find "$work/killed" -name '*.tmp.*')"
+    same_folder "$work/whole" "$work/killed"
+    # predict: the temporaries of its table and manifest.
+    : >"$work/p.tsv.tmp.Xy34Zw"
+    : >"$work/p.tsv.manifest.json.tmp.Xy34Zw"
+    run 0 "$causeway" predict --model "$root/data/default.model.safetensors" \
+        --dataset "$root/data/default.dataset.safetensors" --out "$work/p.tsv"
+    [ -z "$(find "$work" -maxdepth 1 -name 'p.tsv*.tmp.*')" ] || fail "predict left stale temporaries"
+    ;;
+resume_ism)
+    # An ism shard killed mid-way (SIGKILL) reruns only the regions it had not finished.
+    world
+    head -n 80 "$work/world/regions.bed" >"$work/regions.bed"
+    args=(ism --model "$seq_model" --fasta "$work/world/genome.fa" --regions "$work/regions.bed"
+        --tasks 'cell0|factor0,cell0|factor3' --samples 100 --seed 9 --shard 2/2 -t 1)
+    "$causeway" "${args[@]}" --out "$work/whole.tsv" 2>"$work/err" || fail "ism failed: $(head -c 800 "$work/err")"
+    "$causeway" "${args[@]}" --out "$work/killed.tsv" 2>/dev/null &
+    pid=$!
+    for _ in $(seq 1 1500); do
+        [ "$(find "$work/killed.tsv.work" -name 'region.*.tsv' 2>/dev/null | wc -l)" -ge 5 ] && break
+        sleep 0.02
+    done
+    kill -KILL "$pid" 2>/dev/null || fail "the run ended before it could be killed: make it longer"
+    wait "$pid"
+    [ ! -e "$work/killed.tsv" ] && [ ! -e "$work/killed.tsv.manifest.json" ] || fail "a killed shard has outputs"
+    done_before=$(find "$work/killed.tsv.work" -name 'region.*.tsv' | wc -l)
+    [ "$done_before" -lt 40 ] || fail "killed after all 40 regions: make it longer"
+    : >"$work/killed.tsv.tmp.Qq1Ww2"
+    : >"$work/killed.tsv.work/region.79.tsv.tmp.Ab12Cd"
+    (unset CAUSEWAY_QUIET && "$causeway" "${args[@]}" --out "$work/killed.tsv" 2>"$work/err") ||
+        fail "the rerun failed: $(head -c 800 "$work/err")"
+    contains "$work/err" "causeway ism: $((40 - done_before)) sequences"
+    contains "$work/err" "; $done_before regions resumed from $work/killed.tsv.work"
+    same "$work/whole.tsv" "$work/killed.tsv"
+    [ ! -e "$work/killed.tsv.work" ] || fail "the finished shard left its work folder"
+    [ -z "$(find "$work" -maxdepth 1 -name '*.tmp.*')" ] || fail "stale temporaries left: $(ls "$work")"
+    contains "$work/killed.tsv.manifest.json" '"shard": "2/2"'
     ;;
 merge_errors)
     world

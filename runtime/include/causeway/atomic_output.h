@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -62,6 +63,14 @@ private:
     bool committed_ = false;
     int temp_slot_ = -1;
 };
+
+// SIGKILL (which no handler sees) can leave one temporary of AtomicOutput / TemporaryOutputPath beside an
+// output: PATH.tmp.XXXXXX, mkstemp's six letters or digits. A rerun removes those of the outputs it is about
+// to write (that exact pattern for each given path, nothing else; one folder scan per folder) and returns
+// how many it removed. Only for outputs that no other live process is writing.
+size_t remove_stale_temporaries(const std::vector<std::string> &outputs);
+// Whether a file name has that pattern (NAME.tmp.XXXXXX).
+bool is_atomic_temporary_name(const std::string &name);
 
 // Cleanup on fatal signals. Temporary outputs register here while they exist; install_signal_cleanup()
 // (called by the CLI's main) makes SIGINT, SIGTERM and SIGHUP remove every registered temporary before the

@@ -66,4 +66,13 @@ std::vector<std::string> replayable_arguments(const std::vector<std::string> &ar
 // to `settings_path` (atomically); a rerun must bring equal settings, else an error naming the file.
 void guard_work_settings(const std::string &settings_path, const nlohmann::ordered_json &settings);
 
+// A checksum of text (the same CRC-32 as file_checksum): e.g. a long gene list in a work folder's settings.
+std::string text_checksum(const std::string &text);
+
+// Opens a resumable run's work folder: creates it (and its parents), guards its settings (settings.json,
+// guard_work_settings) and removes the temporaries that a SIGKILL left beside settings.json or any of
+// `unit_files` (the unit work files this run may write; remove_stale_temporaries).
+void open_work_folder(const std::string &folder, const nlohmann::ordered_json &settings,
+                      const std::vector<std::string> &unit_files);
+
 } // namespace causeway

@@ -69,14 +69,17 @@ struct IsmOptions {
 };
 
 struct IsmSummary {
-    int64_t regions = 0;   // in the regions file (every shard's)
-    int64_t sequences = 0; // reference windows
-    int64_t mutants = 0;   // substitutions evaluated (each under every MC sample)
-    double seconds = 0;    // spent in mutagenesis (not reading or writing)
+    int64_t regions = 0;         // in the regions file (every shard's)
+    int64_t sequences = 0;       // reference windows computed (not counting those resumed)
+    int64_t regions_resumed = 0; // a shard's regions read back from its work folder (OUT.work/)
+    int64_t mutants = 0;         // substitutions evaluated (each under every MC sample)
+    double seconds = 0;          // spent in mutagenesis (not reading or writing)
 };
 
 // Validates every input (model, tasks, FASTA, all regions) before computing, then writes
 // `region position ref alt task beta se` (position 0-based on the genome) atomically to options.out.
+// With a shard, each region's rows also go to OUT.work/ as it finishes: a rerun after a kill computes only
+// the unfinished regions; the folder is removed once the table is committed.
 IsmSummary seqcnn_ism(const IsmOptions &options);
 
 } // namespace causeway

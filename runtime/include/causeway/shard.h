@@ -47,6 +47,9 @@ struct ShardSet {
 // naming the file.
 ShardSet check_shards(const std::vector<std::string> &outputs);
 
+// A whole (small) file's bytes, e.g. a work file read back; an error naming the file if it cannot be read.
+std::string read_work_file(const std::string &path);
+
 // Output files (TSV with a header): the shards' data rows in shard order under the common header, written
 // atomically to `out`.
 void merge_shard_tables(const ShardSet &shards, const std::string &out);

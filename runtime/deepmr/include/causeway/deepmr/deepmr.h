@@ -26,6 +26,12 @@ struct DeepmrOptions {
     solver::TauMethod meta = solver::TauMethod::REML;
     // Instruments: mutations with |beta_exposure / se_exposure| >= min_z (0 keeps all with se > 0).
     double min_z = 0;
+    // Instrument strength: mutations must also move P(bound) by at least this (probability scale). A region
+    // with fewer such mutations than the MR method needs is a weak-instrument region, left out of the
+    // meta-analysis and counted in summary.md, as MR usually excludes weak instruments: there the ratio
+    // estimates divide by near-zero exposure effects and swamp the meta-analysis. 0.01 lies above what one
+    // base does through GC content alone in simulate-genome's world (< 0.005: 8 / 400 log-odds x 1/4).
+    double min_beta_exposure = 0.01;
     bool reverse_complement = false;
     // Regions (a deterministic sample of the BED's) predicted for the naive correlation.
     int naive_regions = 5000;

@@ -11,10 +11,13 @@
 #include <string>
 #include <vector>
 
+#include "causeway/shard.h"
+
 namespace causeway {
 
 class Dataset;
 class PecnnNetwork;
+class Progress;
 
 enum class InputOptimizer { Adam, GradientDescent };
 
@@ -59,13 +62,21 @@ struct OptimizeResult {
     // Per step 0..steps (+ refit_steps when sparse): the mean over optimised (gene, cell type) pairs of
     // (f(W) - y)^2 (step 0 is W0; with sparse, step `steps` ends the L1 phase and starts the refit).
     std::vector<double> mse;
+    // [genes, steps + 1]: per gene, the sum over its optimised cell types of (f(W) - y)^2 at each step; mse
+    // is their sum over genes, in gene order, over the count of optimised pairs (optimize_mse).
+    std::vector<double> squares;
     double pass_seconds = 0, update_seconds = 0; // the compiled passes; the host's optimiser steps
 };
 
-// Optimises genes x [C, M, L] inputs toward targets [genes, C], `batch` genes per compiled call.
+// Optimises genes x [C, M, L] inputs toward targets [genes, C], `batch` genes per compiled call. Draws its
+// own progress bar, or advances `progress` (counting gene x steps) from `progress_done`.
 OptimizeResult optimize_inputs(PecnnNetwork &network, const float *w0, const float *targets, int64_t genes,
                                int cells, int marks, int bins, const InputOptimizerSettings &settings,
-                               int batch);
+                               int batch, Progress *progress = nullptr, int64_t progress_done = 0);
+
+// The mean squared error per step from per-gene sums of squares ([genes, steps], summed in gene order) and
+// the count of optimised (gene, cell type) pairs (0: zeros).
+std::vector<double> optimize_mse(const std::vector<double> &squares, int64_t genes, int64_t known);
 
 // Targets per gene and cell type from a TSV with a header: `gene cell_type log1p_tpm` (the desired
 // log1p(TPM), the network's output scale) or `gene cell_type fold` (a fold change of the --from TPM).
@@ -88,6 +99,9 @@ struct OptimizeOptions {
     InputOptimizerSettings settings;
     int batch = 64;
     int heatmaps = 12;
+    // Work units are batches of `batch` genes (a gene's result depends on its batch, which is the same in
+    // every shard); a shard writes its genes' work files only, causeway merge then writes the rest.
+    ShardSpec shard;
 };
 
 struct OptimizeSummary {
@@ -96,9 +110,13 @@ struct OptimizeSummary {
     double final_mse = 0, seconds = 0;
     double pass_seconds = 0, update_seconds = 0; // of `seconds`: compiled passes, host optimiser steps
     double median_edited = 0; // median over genes of the (mark, bin) entries edited in any cell type
+    // Gene batches of the whole run, and of this run's those read back from work/; genes optimised here.
+    int64_t units = 0, units_resumed = 0, genes_computed = 0;
 };
 
-// Computes, then writes into out_dir: achieved.tsv (per gene and cell type, with the (mark, bin) entries
+// Optimises each batch of genes into out_dir/work/ (one file per gene, written when its batch is done; a
+// rerun with the same settings resumes from them; a shard stops there), then writes from every gene's work
+// file into out_dir: achieved.tsv (per gene and cell type, with the (mark, bin) entries
 // edited), genes.tsv (per gene: reached, edited entries), edits.tsv (W - W0 per gene, mark and bin, a column
 // per cell type), loss.tsv, edits_mean.png/.svg and heatmaps/<gene>.png/.svg.
 OptimizeSummary optimize_expression(const OptimizeOptions &options);

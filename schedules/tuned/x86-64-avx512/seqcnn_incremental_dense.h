@@ -1,0 +1,39 @@
+// Tuned schedule of pipeline seqcnn_incremental_dense (generator seqcnn_incremental_dense) for
+// x86-64-linux-avx512_skylake (x86-64-avx512). Written by schedules/tune/tune.py; do not edit by hand.
+// Re-run it to retune:
+//   schedules/tune/tune.py --build build-tune --rounds 4 --min-time 0.2 --x-blocks 4,12 --threads 2
+//     --results build-tune/tune-results/results.jsonl seqcnn_conv_one_hot seqcnn_dense
+//     seqcnn_incremental_reference seqcnn_incremental_conv seqcnn_incremental_dense pecnn_conv_dataset
+//     pecnn_conv_hidden pecnn_conv_pool pecnn_readout seqcnn_conv_grad_weight seqcnn_conv_grad_input
+//     seqcnn_dense_grad_weight seqcnn_dense_grad_input pecnn_conv_grad_input_hidden
+//     pecnn_conv_grad_weight_hidden seqcnn_conv
+// When: 2026-11-21 18:53 UTC. Where: Intel(R) Xeon(R) Processor, 2 cores, 2 Halide threads, load average
+// 12.8 11.8 11.4 at the start and 11.5 11.5 11.4 at the end (a shared machine).
+// How: RunGen on estimate-sized random inputs, 4 rounds alternating the candidates; per candidate the
+// median of its per-round best times (ms per call) and the median of its time / the hand schedule's time in
+// the same round, which decides (a win: below 0.95, confirmed by 4 more rounds of the winner against the
+// hand schedule alone). Autoschedulers with machine_params=2,272629760,40 (Adams2019 with beam 1 and its
+// built-in cost model). Every candidate's output equalled the hand schedule's within 0.0001 (relative)
+// before it was timed.
+//   hand: 383.5 ms, 1.000x the hand time  <- winner
+//   hand x_block=4: 407.3 ms, 1.055x the hand time (4 of 8 rounds)
+//   hand x_block=12: 389.4 ms, 0.991x the hand time
+//   Adams2019: 1547 ms, 2.550x the hand time (1 of 8 rounds); dropped after round 1: over 2x the hand
+//     schedule's time
+//   Li2018: 8732 ms, 14.397x the hand time (1 of 8 rounds); dropped after round 1: over 2x the hand
+//     schedule's time
+//   Mullapudi2016: 4778 ms, 7.879x the hand time (1 of 8 rounds); dropped after round 1: over 2x the hand
+//     schedule's time
+// The hand schedule won unchanged (no candidate beat it by more than 5% in the paired median): its register
+// block is kept.
+#pragma once
+
+#include "Halide.h"
+#include "schedules/tuned/tuned_schedule.h"
+
+namespace causeway {
+
+inline const TunedSchedule tuned_x86_64_avx512_seqcnn_incremental_dense{
+    "seqcnn_incremental_dense", "x86-64-avx512", TunedMethod::hand, 8, nullptr};
+
+} // namespace causeway
