@@ -48,10 +48,7 @@ CommandRun setup(CLI::App &app) {
                    "Training chromosomes: a comma list with ranges (chr1-chr12,chrX)");
     app.add_option("--valid-chroms", t.valid_chroms,
                    "Validation chromosomes for early stopping ('' = none: train all epochs, keep the last)");
-    app.add_option("--epochs", t.epochs, "Maximum epochs")->check(CLI::Range(1, 1000000));
-    app.add_option("--batch", t.batch, "Genes per mini-batch")->check(CLI::Range(1, 65536));
-    app.add_option("--lr", t.lr, "Adam learning rate (betas 0.9, 0.999; eps 1e-8, as torch.optim.Adam)")
-        ->check(CLI::PositiveNumber);
+    add_training_loop_options(app, t, "Genes per mini-batch");
     app.add_option("--lr-schedule", o->schedule,
                    "Learning rate by epoch: constant, step (x lr-gamma every lr-step epochs) or cosine "
                    "(annealed to 0 at --epochs)")
@@ -60,9 +57,6 @@ CommandRun setup(CLI::App &app) {
         ->check(CLI::Range(1, 1000000));
     app.add_option("--lr-gamma", t.lr_gamma, "Factor per step of the step schedule")
         ->check(CLI::Range(0.0, 1.0));
-    app.add_option("--patience", t.patience,
-                   "Stop after this many epochs without a lower validation loss (0: never)")
-        ->check(CLI::Range(0, 1000000));
     app.add_option("--hidden", o->hidden, "Hidden channels H (new model)")->check(CLI::Range(1, 4096));
     app.add_option("--depth", o->depth, "Equivariant layers D (new model)")->check(CLI::Range(1, 64));
     app.add_option("--kernel", o->kernel, "Kernel width K along the bins, odd (new model)")
@@ -73,13 +67,7 @@ CommandRun setup(CLI::App &app) {
         ->check(CLI::IsMember({"mean", "max"}));
     app.add_option("--init", t.init, "Start from this model instead of a new one (its architecture applies)");
     app.add_option("--seed", t.seed, "Random seed: initialisation and batch order (same seed, same bytes)");
-    app.add_option("--checkpoint", t.checkpoint,
-                   "Checkpoint written after every epoch [default: OUT stem + .checkpoint.safetensors]");
-    app.add_option(
-        "--log", t.log,
-        "Training log TSV (epoch train_loss valid_loss lr seconds) [default: OUT stem + .log.tsv]");
-    app.add_flag("--resume", t.resume,
-                 "Continue from the checkpoint (re-run the interrupted command with --resume added)");
+    add_checkpoint_options(app, t);
     add_threads_option(app, o->threads);
     return [o, &app]() {
         apply_threads(o->threads);

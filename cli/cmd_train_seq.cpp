@@ -86,13 +86,7 @@ CommandRun setup(CLI::App &app) {
         ->check(CLI::IsMember({"relu", "threshold"}));
     app.add_option("--padding", o->padding, "Convolution padding: valid or same")
         ->check(CLI::IsMember({"valid", "same"}));
-    app.add_option("--epochs", t.epochs, "Maximum epochs")->check(CLI::Range(1, 1000000));
-    app.add_option("--batch", t.batch, "Sequences per mini-batch")->check(CLI::Range(1, 65536));
-    app.add_option("--lr", t.lr, "Adam learning rate (betas 0.9, 0.999; eps 1e-8, as torch.optim.Adam)")
-        ->check(CLI::PositiveNumber);
-    app.add_option("--patience", t.patience,
-                   "Stop after this many epochs without a lower validation loss (0: never)")
-        ->check(CLI::Range(0, 1000000));
+    add_training_loop_options(app, t, "Sequences per mini-batch");
     app.add_option("--valid-chroms", t.valid_chroms,
                    "Validation chromosomes for early stopping (chr7,chr10-chr12); auto: 1 region in 10 by a "
                    "hash of its name; '': none (train every epoch, keep the last)");
@@ -101,13 +95,7 @@ CommandRun setup(CLI::App &app) {
                    "name; '': none");
     app.add_option("--seed", t.seed,
                    "Random seed: initialisation, batch order, dropout (same seed, same bytes)");
-    app.add_option("--checkpoint", t.checkpoint,
-                   "Checkpoint written after every epoch [default: OUT stem + .checkpoint.safetensors]");
-    app.add_option(
-        "--log", t.log,
-        "Training log TSV (epoch train_loss valid_loss lr seconds) [default: OUT stem + .log.tsv]");
-    app.add_flag("--resume", t.resume,
-                 "Continue from the checkpoint (re-run the interrupted command with --resume added)");
+    add_checkpoint_options(app, t);
     add_threads_option(app, o->threads);
     return [o, &app]() {
         apply_threads(o->threads);

@@ -25,6 +25,7 @@
 #include "causeway/seqcnn_ism.h"
 #include "causeway/study/adam.h"
 #include "causeway/study/split.h"
+#include "causeway/study/training_state.h"
 #include "causeway/tsv.h"
 #include "dispatch/seqcnn_conv.h"
 #include "dispatch/seqcnn_conv_grad_input.h"
@@ -573,25 +574,6 @@ constexpr const char *kCheckpointArchitecture = "seqcnn-training-checkpoint";
 // Dropout masks use their own streams of the seed (seqcnn_init's streams are the parameter tensors).
 constexpr uint64_t kDropoutSeedOffset = 0x9e3779b97f4a7c15ull;
 
-std::string out_stem(const std::string &out) {
-    const std::string suffix = ".safetensors";
-    if (out.size() > suffix.size() && out.compare(out.size() - suffix.size(), suffix.size(), suffix) == 0)
-        return out.substr(0, out.size() - suffix.size());
-    return out;
-}
-
-// Uniform in [0, n) by rejection from 64 random bits: the same draws on every platform.
-uint64_t uniform_below(std::mt19937_64 &rng, uint64_t n) {
-    const uint64_t limit = std::numeric_limits<uint64_t>::max() - std::numeric_limits<uint64_t>::max() % n;
-    uint64_t x = rng();
-    while (x >= limit) x = rng();
-    return x % n;
-}
-
-std::string exact(double value) {
-    return fmt::format("{:.17g}", value);
-}
-
 template <typename T> std::string join_numbers(const std::vector<T> &values) {
     std::vector<std::string> items;
     for (const T &v : values) items.push_back(fmt::format("{}", v));
@@ -606,7 +588,7 @@ std::string settings_of(const SeqcnnTrainOptions &o, const SeqcnnLabeledRegions 
         {"--valid-chroms", o.valid_chroms},
         {"--test-chroms", o.test_chroms},
         {"--batch", std::to_string(o.batch)},
-        {"--lr", exact(o.lr)},
+        {"--lr", exact_number(o.lr)},
         {"--patience", std::to_string(o.patience)},
         {"--seed", std::to_string(o.seed)},
         {"--channels", join_numbers(c.conv_channels)},
@@ -618,143 +600,29 @@ std::string settings_of(const SeqcnnTrainOptions &o, const SeqcnnLabeledRegions 
         {"--activation", seqcnn_activation_name(c.activation)},
         {"--padding", seqcnn_padding_name(c.padding)},
     };
-    std::string text;
-    for (auto &[key, value] : s) text += key + "\t" + value + "\n";
-    return text;
+    return encode_training_settings(s);
 }
 
-struct LogRow {
-    int epoch;
-    double train_loss, valid_loss, lr, seconds;
-};
-
-std::string log_text(const std::vector<LogRow> &rows) {
-    std::string text = "epoch\ttrain_loss\tvalid_loss\tlr\tseconds\n";
-    for (const LogRow &r : rows)
-        text +=
-            fmt::format("{}\t{:.9g}\t{}\t{:.9g}\t{:.3f}\n", r.epoch, r.train_loss,
-                        std::isnan(r.valid_loss) ? std::string("NA") : fmt::format("{:.9g}", r.valid_loss),
-                        r.lr, r.seconds);
-    return text;
-}
-
-std::vector<LogRow> parse_log(const std::string &text, const std::string &path) {
-    std::vector<LogRow> rows;
-    std::istringstream in(text);
-    std::string line;
-    std::getline(in, line);
-    while (std::getline(in, line)) {
-        LogRow r{};
-        std::string valid;
-        std::istringstream fields(line);
-        if (!(fields >> r.epoch >> r.train_loss >> valid >> r.lr >> r.seconds))
-            fail("checkpoint: a malformed training-log line '{}': {}", line, path);
-        r.valid_loss = valid == "NA" ? std::nan("") : std::stod(valid);
-        rows.push_back(r);
-    }
-    return rows;
-}
-
-struct TrainState {
-    int epoch = 0;
-    bool stopped = false;
-    int best_epoch = 0, bad_epochs = 0;
-    double best_valid_loss = std::numeric_limits<double>::infinity();
-    std::mt19937_64 rng;
-    std::vector<float> best_parameters;
-    std::vector<LogRow> log;
-};
-
-void write_checkpoint(const std::string &path, const std::string &settings, const TrainState &state,
-                      const SeqcnnTrainer &trainer, const Adam &adam) {
-    SafetensorsWriter writer;
-    writer.set_metadata("architecture", kCheckpointArchitecture);
-    writer.set_metadata("settings", settings);
-    writer.set_metadata("epoch", std::to_string(state.epoch));
-    writer.set_metadata("stopped", state.stopped ? "1" : "0");
-    writer.set_metadata("best_epoch", std::to_string(state.best_epoch));
-    writer.set_metadata("bad_epochs", std::to_string(state.bad_epochs));
-    writer.set_metadata("best_valid_loss", exact(state.best_valid_loss));
-    writer.set_metadata("adam_steps", std::to_string(adam.steps()));
-    std::ostringstream rng;
-    rng << state.rng;
-    writer.set_metadata("rng", rng.str());
-    writer.set_metadata("log", log_text(state.log));
-    // PyTorch's names: the model, then Adam's moments as torch.optim.Adam names them.
-    auto add = [&](const std::string &prefix, const float *flat) {
+// The checkpoint in PyTorch's names and layouts.
+TrainingCheckpointFormat checkpoint_format(const SeqcnnTrainer &trainer) {
+    TrainingCheckpointFormat format;
+    format.architecture = kCheckpointArchitecture;
+    format.description = "train-seq checkpoint";
+    format.best_probe = "best.conv.0.weight";
+    format.save_parameters = [&trainer](SafetensorsWriter &writer, const std::string &prefix,
+                                        const float *flat) {
         const SeqcnnModel values = trainer.model(flat);
         for (auto &[name, tensor] : values.parameters())
             writer.add_f32(prefix + name, tensor->shape, tensor->data.data());
     };
-    add("", trainer.parameters());
-    add("exp_avg.", adam.exp_avg().data());
-    add("exp_avg_sq.", adam.exp_avg_sq().data());
-    if (!state.best_parameters.empty()) add("best.", state.best_parameters.data());
-    writer.write(path);
-}
-
-long metadata_long(const SafetensorsFile &file, const std::string &key) {
-    const std::string &text = file.metadata(key);
-    try {
-        size_t used = 0;
-        const long value = std::stol(text, &used);
-        if (used == text.size()) return value;
-    } catch (const std::exception &) {
-    }
-    fail("checkpoint: metadata '{}' is not an integer ('{}'): {}", key, text, file.path());
-}
-
-void read_checkpoint(const std::string &path, const std::string &settings, TrainState &state,
-                     SeqcnnTrainer &trainer, Adam &adam) {
-    SafetensorsFile file(path);
-    if (file.metadata().count("architecture") == 0 ||
-        file.metadata("architecture") != kCheckpointArchitecture)
-        fail("--resume: not a train-seq checkpoint (metadata 'architecture' is not '{}'): {}",
-             kCheckpointArchitecture, path);
-    std::map<std::string, std::string> saved, wanted;
-    auto parse = [](const std::string &text, std::map<std::string, std::string> &into) {
-        std::istringstream in(text);
-        std::string line;
-        while (std::getline(in, line)) {
-            const size_t tab = line.find('\t');
-            if (tab != std::string::npos) into[line.substr(0, tab)] = line.substr(tab + 1);
-        }
-    };
-    parse(file.metadata("settings"), saved);
-    parse(settings, wanted);
-    for (auto &[key, value] : wanted) {
-        auto it = saved.find(key);
-        const std::string was = it == saved.end() ? "(not set)" : it->second;
-        if (was != value)
-            fail("--resume: the checkpoint was written with {} {}, this run has {}; re-run the interrupted "
-                 "command with --resume added: {}",
-                 key, was.empty() ? "''" : was, value.empty() ? "''" : value, path);
-    }
-    const SeqcnnModel shapes(trainer.config());
-    auto load = [&](const std::string &prefix, float *flat) {
+    format.load_parameters = [&trainer](const SafetensorsFile &file, const std::string &prefix, float *flat) {
+        const SeqcnnModel shapes(trainer.config());
         for (auto &[name, tensor] : shapes.parameters()) {
             const float *data = file.f32(prefix + name, tensor->shape);
             flat = std::copy(data, data + tensor->size(), flat);
         }
     };
-    load("", trainer.parameters());
-    std::vector<float> m(static_cast<size_t>(trainer.parameter_count())), v(m.size());
-    load("exp_avg.", m.data());
-    load("exp_avg_sq.", v.data());
-    adam.restore(metadata_long(file, "adam_steps"), std::move(m), std::move(v));
-    state.epoch = static_cast<int>(metadata_long(file, "epoch"));
-    state.stopped = metadata_long(file, "stopped") != 0;
-    state.best_epoch = static_cast<int>(metadata_long(file, "best_epoch"));
-    state.bad_epochs = static_cast<int>(metadata_long(file, "bad_epochs"));
-    state.best_valid_loss = std::stod(file.metadata("best_valid_loss"));
-    std::istringstream rng(file.metadata("rng"));
-    rng >> state.rng;
-    if (rng.fail()) fail("checkpoint: metadata 'rng' is not a generator state: {}", path);
-    state.log = parse_log(file.metadata("log"), path);
-    if (file.find("best.conv.0.weight")) {
-        state.best_parameters.assign(static_cast<size_t>(trainer.parameter_count()), 0.f);
-        load("best.", state.best_parameters.data());
-    }
+    return format;
 }
 
 bool file_exists(const std::string &path) {
@@ -784,8 +652,8 @@ SeqcnnTrainSummary seqcnn_train(const SeqcnnTrainOptions &o) {
     if (o.batch < 1) fail("--batch must be at least 1, not {}", o.batch);
     if (!(o.lr > 0) || !std::isfinite(o.lr)) fail("--lr must be a positive number, not {}", o.lr);
     const std::string checkpoint =
-        o.checkpoint.empty() ? out_stem(o.out) + ".checkpoint.safetensors" : o.checkpoint;
-    const std::string log_path = o.log.empty() ? out_stem(o.out) + ".log.tsv" : o.log;
+        o.checkpoint.empty() ? training_output_stem(o.out) + ".checkpoint.safetensors" : o.checkpoint;
+    const std::string log_path = o.log.empty() ? training_output_stem(o.out) + ".log.tsv" : o.log;
     if (checkpoint == o.out || log_path == o.out || checkpoint == log_path)
         fail("--out, --checkpoint and --log must be different files ({}, {}, {})", o.out, checkpoint,
              log_path);
@@ -808,11 +676,14 @@ SeqcnnTrainSummary seqcnn_train(const SeqcnnTrainOptions &o) {
     SeqcnnTrainer trainer(seqcnn_init(config, o.seed));
     Adam adam(trainer.parameter_count(), AdamSettings{o.lr});
     const std::string settings = settings_of(o, data, config);
-    TrainState state;
+    const TrainingCheckpointFormat format = checkpoint_format(trainer);
+    const size_t parameter_count = static_cast<size_t>(trainer.parameter_count());
+    TrainingState state;
     state.rng.seed(o.seed);
     if (o.resume) {
         if (!file_exists(checkpoint)) fail("--resume: no checkpoint to resume from: {}", checkpoint);
-        read_checkpoint(checkpoint, settings, state, trainer, adam);
+        read_training_checkpoint(checkpoint, format, settings, state, trainer.parameters(), parameter_count,
+                                 adam);
     }
 
     const bool validate = !split.valid.empty();
@@ -830,7 +701,7 @@ SeqcnnTrainSummary seqcnn_train(const SeqcnnTrainOptions &o) {
     while (state.epoch < o.epochs && !state.stopped) {
         const auto start = std::chrono::steady_clock::now();
         std::vector<int64_t> order = split.train;
-        for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[uniform_below(state.rng, i)]);
+        shuffle_in_place(order, state.rng);
         double loss_sum = 0;
         for (size_t b = 0; b < batches; ++b) {
             const size_t first = b * o.batch, count = std::min<size_t>(o.batch, order.size() - first);
@@ -859,29 +730,15 @@ SeqcnnTrainSummary seqcnn_train(const SeqcnnTrainOptions &o) {
         const double train_loss = loss_sum / static_cast<double>(batches);
         const double valid_loss =
             validate ? evaluation_loss(trainer, data, split.valid, one_hot, labels) : std::nan("");
-        ++state.epoch;
-        if (validate) {
-            if (valid_loss < state.best_valid_loss) {
-                state.best_valid_loss = valid_loss;
-                state.best_epoch = state.epoch;
-                state.bad_epochs = 0;
-                state.best_parameters.assign(trainer.parameters(),
-                                             trainer.parameters() + trainer.parameter_count());
-            } else if (++state.bad_epochs >= o.patience && o.patience > 0) {
-                state.stopped = true;
-            }
-            last_detail = fmt::format("| valid {:.4f}, best {:.4f} at epoch {}", valid_loss,
-                                      state.best_valid_loss, state.best_epoch);
-        } else {
-            state.best_epoch = state.epoch;
-        }
         const double seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        state.log.push_back({state.epoch, train_loss, valid_loss, o.lr, seconds});
-        write_checkpoint(checkpoint, settings, state, trainer, adam);
-        AtomicOutput log(log_path);
-        log.print("{}", log_text(state.log));
-        log.commit();
+        state.end_epoch(validate, train_loss, valid_loss, o.lr, seconds, trainer.parameters(),
+                        parameter_count, o.patience);
+        if (validate)
+            last_detail = fmt::format("| valid {:.4f}, best {:.4f} at epoch {}", valid_loss,
+                                      state.best_valid_loss, state.best_epoch);
+        write_training_checkpoint(checkpoint, format, settings, state, trainer.parameters(), adam);
+        write_training_log(log_path, state.log);
     }
     progress.finish();
 

@@ -23,36 +23,13 @@
 #include "causeway/safetensors.h"
 #include "causeway/study/adam.h"
 #include "causeway/study/split.h"
+#include "causeway/study/training_state.h"
 
 namespace causeway {
 
 namespace {
 
 constexpr const char *kCheckpointArchitecture = "pecnn-training-checkpoint";
-
-std::string out_stem(const std::string &out) {
-    const std::string suffix = ".safetensors";
-    if (out.size() > suffix.size() && out.compare(out.size() - suffix.size(), suffix.size(), suffix) == 0)
-        return out.substr(0, out.size() - suffix.size());
-    return out;
-}
-
-// Uniform in [0, n) from 64 random bits by rejection: the same draws on every platform (std's
-// distributions are not specified exactly).
-uint64_t uniform_below(std::mt19937_64 &rng, uint64_t n) {
-    const uint64_t limit = std::numeric_limits<uint64_t>::max() - std::numeric_limits<uint64_t>::max() % n;
-    uint64_t x = rng();
-    while (x >= limit) x = rng();
-    return x % n;
-}
-
-void shuffle(std::vector<int64_t> &order, std::mt19937_64 &rng) {
-    for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[uniform_below(rng, i)]);
-}
-
-std::string exact(double value) {
-    return fmt::format("{:.17g}", value);
-}
 
 // The settings that decide the result, in a fixed order: a resumed run must match them all.
 std::vector<std::pair<std::string, std::string>> settings_of(const TrainOptions &o, const Dataset &data,
@@ -65,7 +42,7 @@ std::vector<std::pair<std::string, std::string>> settings_of(const TrainOptions 
         {"--train-chroms", o.train_chroms},
         {"--valid-chroms", o.valid_chroms},
         {"--batch", std::to_string(o.batch)},
-        {"--lr", exact(o.lr)},
+        {"--lr", exact_number(o.lr)},
         {"--lr-schedule", lr_schedule_name(o.schedule)},
         {"--patience", std::to_string(o.patience)},
         {"--seed", std::to_string(o.seed)},
@@ -78,159 +55,36 @@ std::vector<std::pair<std::string, std::string>> settings_of(const TrainOptions 
     };
     if (o.schedule == LrSchedule::Step) {
         s.emplace_back("--lr-step", std::to_string(o.lr_step));
-        s.emplace_back("--lr-gamma", exact(o.lr_gamma));
+        s.emplace_back("--lr-gamma", exact_number(o.lr_gamma));
     }
     // A cosine schedule spans the run, so only there does the epoch count change earlier epochs.
     if (o.schedule == LrSchedule::Cosine) s.emplace_back("--epochs", std::to_string(o.epochs));
     return s;
 }
 
-std::string encode_settings(const std::vector<std::pair<std::string, std::string>> &settings) {
-    std::string text;
-    for (auto &[key, value] : settings) text += key + "\t" + value + "\n";
-    return text;
-}
-
-struct LogRow {
-    int epoch;
-    double train_loss, valid_loss, lr, seconds;
-};
-
-std::string log_text(const std::vector<LogRow> &rows) {
-    std::string text = "epoch\ttrain_loss\tvalid_loss\tlr\tseconds\n";
-    for (const LogRow &r : rows)
-        text +=
-            fmt::format("{}\t{:.9g}\t{}\t{:.9g}\t{:.3f}\n", r.epoch, r.train_loss,
-                        std::isnan(r.valid_loss) ? std::string("NA") : fmt::format("{:.9g}", r.valid_loss),
-                        r.lr, r.seconds);
-    return text;
-}
-
-std::vector<LogRow> parse_log(const std::string &text, const std::string &path) {
-    std::vector<LogRow> rows;
-    std::istringstream in(text);
-    std::string line;
-    std::getline(in, line); // header
-    while (std::getline(in, line)) {
-        LogRow r{};
-        std::string valid;
-        std::istringstream fields(line);
-        if (!(fields >> r.epoch >> r.train_loss >> valid >> r.lr >> r.seconds))
-            fail("checkpoint: a malformed training-log line '{}': {}", line, path);
-        r.valid_loss = valid == "NA" ? std::nan("") : std::stod(valid);
-        rows.push_back(r);
-    }
-    return rows;
-}
-
-// Everything a run needs to continue: written after every epoch, atomically.
-struct TrainState {
-    int epoch = 0; // epochs completed
-    bool stopped = false;
-    int best_epoch = 0, bad_epochs = 0;
-    double best_valid_loss = std::numeric_limits<double>::infinity();
-    std::mt19937_64 rng;
-    std::vector<float> best_parameters; // packed; empty without validation
-    std::vector<LogRow> log;
-};
-
-void write_checkpoint(const std::string &path, const std::string &settings, const TrainState &state,
-                      const PecnnNetwork &network, const Adam &adam) {
-    const PecnnConfig &c = network.config();
-    SafetensorsWriter writer;
-    writer.set_metadata("architecture", kCheckpointArchitecture);
-    writer.set_metadata("settings", settings);
-    writer.set_metadata("marks", join_list(c.marks));
-    writer.set_metadata("bins", std::to_string(c.bins));
-    writer.set_metadata("epoch", std::to_string(state.epoch));
-    writer.set_metadata("stopped", state.stopped ? "1" : "0");
-    writer.set_metadata("best_epoch", std::to_string(state.best_epoch));
-    writer.set_metadata("bad_epochs", std::to_string(state.bad_epochs));
-    writer.set_metadata("best_valid_loss", exact(state.best_valid_loss));
-    writer.set_metadata("adam_steps", std::to_string(adam.steps()));
-    std::ostringstream rng;
-    rng << state.rng;
-    writer.set_metadata("rng", rng.str());
-    writer.set_metadata("log", log_text(state.log));
-    // Tensors in PyTorch's layout and names: the model, then Adam's state as torch.optim.Adam names it.
-    auto add = [&](const std::string &prefix, const float *packed) {
-        PecnnModel values(c);
+// The checkpoint in PyTorch's names and layouts (the network's packed buffers unpacked per tensor).
+TrainingCheckpointFormat checkpoint_format(PecnnNetwork &network) {
+    TrainingCheckpointFormat format;
+    format.architecture = kCheckpointArchitecture;
+    format.description = "causeway training checkpoint";
+    format.best_probe = "best.readout.bias";
+    format.save_parameters = [&network](SafetensorsWriter &writer, const std::string &prefix,
+                                        const float *packed) {
+        PecnnModel values(network.config());
         network.unpack(packed, values);
         for (auto &[name, tensor] : values.parameters())
             writer.add_f32(prefix + name, tensor->shape, tensor->data.data());
     };
-    add("", network.packed_parameters());
-    add("exp_avg.", adam.exp_avg().data());
-    add("exp_avg_sq.", adam.exp_avg_sq().data());
-    if (!state.best_parameters.empty()) add("best.", state.best_parameters.data());
-    writer.write(path);
-}
-
-long parse_long(const SafetensorsFile &file, const std::string &key) {
-    const std::string &text = file.metadata(key);
-    try {
-        size_t used = 0;
-        long value = std::stol(text, &used);
-        if (used == text.size()) return value;
-    } catch (const std::exception &) {
-    }
-    fail("checkpoint: metadata '{}' is not an integer ('{}'): {}", key, text, file.path());
-}
-
-void read_checkpoint(const std::string &path, const std::string &settings, TrainState &state,
-                     PecnnNetwork &network, Adam &adam) {
-    SafetensorsFile file(path);
-    if (file.metadata().count("architecture") == 0 ||
-        file.metadata("architecture") != kCheckpointArchitecture)
-        fail("--resume: not a causeway training checkpoint (metadata 'architecture' is not '{}'): {}",
-             kCheckpointArchitecture, path);
-    // Name the first setting that differs, so the user can re-run the same command.
-    std::map<std::string, std::string> saved, wanted;
-    auto parse = [](const std::string &text, std::map<std::string, std::string> &into) {
-        std::istringstream in(text);
-        std::string line;
-        while (std::getline(in, line)) {
-            const size_t tab = line.find('\t');
-            if (tab != std::string::npos) into[line.substr(0, tab)] = line.substr(tab + 1);
-        }
-    };
-    parse(file.metadata("settings"), saved);
-    parse(settings, wanted);
-    for (auto &[key, value] : wanted) {
-        auto it = saved.find(key);
-        const std::string was = it == saved.end() ? "(not set)" : it->second;
-        if (was != value)
-            fail("--resume: the checkpoint was written with {} {}, this run has {}; re-run the interrupted "
-                 "command with --resume added: {}",
-                 key, was.empty() ? "''" : was, value.empty() ? "''" : value, path);
-    }
-    const PecnnConfig &c = network.config();
-    auto load = [&](const std::string &prefix, float *packed) {
-        PecnnModel values(c);
+    format.load_parameters = [&network](const SafetensorsFile &file, const std::string &prefix,
+                                        float *packed) {
+        PecnnModel values(network.config());
         for (auto &[name, tensor] : values.parameters()) {
             const float *data = file.f32(prefix + name, tensor->shape);
             std::copy(data, data + tensor->size(), tensor->data.begin());
         }
         network.pack(values, packed);
     };
-    load("", network.packed_parameters());
-    std::vector<float> m(static_cast<size_t>(network.packed_size())), v(m.size());
-    load("exp_avg.", m.data());
-    load("exp_avg_sq.", v.data());
-    adam.restore(parse_long(file, "adam_steps"), std::move(m), std::move(v));
-    state.epoch = static_cast<int>(parse_long(file, "epoch"));
-    state.stopped = parse_long(file, "stopped") != 0;
-    state.best_epoch = static_cast<int>(parse_long(file, "best_epoch"));
-    state.bad_epochs = static_cast<int>(parse_long(file, "bad_epochs"));
-    state.best_valid_loss = std::stod(file.metadata("best_valid_loss"));
-    std::istringstream rng(file.metadata("rng"));
-    rng >> state.rng;
-    if (rng.fail()) fail("checkpoint: metadata 'rng' is not a generator state: {}", path);
-    state.log = parse_log(file.metadata("log"), path);
-    if (file.find("best.readout.bias")) {
-        state.best_parameters.assign(static_cast<size_t>(network.packed_size()), 0.f);
-        load("best.", state.best_parameters.data());
-    }
+    return format;
 }
 
 // Copies the genes `ids[first, first + count)` into contiguous batch buffers (whole-gene copies).
@@ -294,11 +148,11 @@ std::string lr_schedule_name(LrSchedule schedule) {
 }
 
 std::string default_checkpoint_path(const std::string &out) {
-    return out_stem(out) + ".checkpoint.safetensors";
+    return training_output_stem(out) + ".checkpoint.safetensors";
 }
 
 std::string default_log_path(const std::string &out) {
-    return out_stem(out) + ".log.tsv";
+    return training_output_stem(out) + ".log.tsv";
 }
 
 double scheduled_lr(const TrainOptions &o, int epoch) {
@@ -344,12 +198,15 @@ TrainSummary train_pecnn(const TrainOptions &o) {
 
     PecnnNetwork network(initial);
     Adam adam(network.packed_size(), AdamSettings{o.lr});
-    const std::string settings = encode_settings(settings_of(o, data, config));
-    TrainState state;
+    const std::string settings = encode_training_settings(settings_of(o, data, config));
+    const TrainingCheckpointFormat format = checkpoint_format(network);
+    const size_t parameter_count = static_cast<size_t>(network.packed_size());
+    TrainingState state;
     state.rng.seed(o.seed);
     if (o.resume) {
         if (!file_exists(checkpoint)) fail("--resume: no checkpoint to resume from: {}", checkpoint);
-        read_checkpoint(checkpoint, settings, state, network, adam);
+        read_training_checkpoint(checkpoint, format, settings, state, network.packed_parameters(),
+                                 parameter_count, adam);
     }
 
     const bool validate = !split.valid.empty();
@@ -364,7 +221,7 @@ TrainSummary train_pecnn(const TrainOptions &o) {
         const auto start = std::chrono::steady_clock::now();
         const double lr = scheduled_lr(o, state.epoch);
         std::vector<int64_t> order = split.train;
-        shuffle(order, state.rng);
+        shuffle_in_place(order, state.rng);
         double loss_sum = 0;
         for (size_t b = 0; b < batches; ++b) {
             const size_t first = b * o.batch, count = std::min<size_t>(o.batch, order.size() - first);
@@ -381,29 +238,17 @@ TrainSummary train_pecnn(const TrainOptions &o) {
         const double train_loss = loss_sum / static_cast<double>(batches);
         const double valid_loss =
             validate ? evaluation_loss(network, data, split.valid, 256, inputs, targets) : std::nan("");
-        ++state.epoch;
-        if (validate) {
-            if (valid_loss < state.best_valid_loss) {
-                state.best_valid_loss = valid_loss;
-                state.best_epoch = state.epoch;
-                state.bad_epochs = 0;
-                state.best_parameters.assign(network.packed_parameters(),
-                                             network.packed_parameters() + network.packed_size());
-            } else if (++state.bad_epochs >= o.patience && o.patience > 0) {
-                state.stopped = true;
-            }
-            last_detail = fmt::format("| epoch {} valid {:.4f}, best {:.4f} at epoch {}", state.epoch,
-                                      valid_loss, state.best_valid_loss, state.best_epoch);
-        } else {
-            state.best_epoch = state.epoch;
-        }
         const double seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        state.log.push_back({state.epoch, train_loss, valid_loss, lr, seconds});
-        write_checkpoint(checkpoint, settings, state, network, adam);
-        AtomicOutput log(log_path);
-        log.print("{}", log_text(state.log));
-        log.commit();
+        state.end_epoch(validate, train_loss, valid_loss, lr, seconds, network.packed_parameters(),
+                        parameter_count, o.patience);
+        if (validate)
+            last_detail = fmt::format("| epoch {} valid {:.4f}, best {:.4f} at epoch {}", state.epoch,
+                                      valid_loss, state.best_valid_loss, state.best_epoch);
+        write_training_checkpoint(
+            checkpoint, format, settings, state, network.packed_parameters(), adam,
+            {{"marks", join_list(config.marks)}, {"bins", std::to_string(config.bins)}});
+        write_training_log(log_path, state.log);
     }
     progress.finish();
 
