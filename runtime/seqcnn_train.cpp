@@ -20,6 +20,7 @@
 
 #include "causeway/atomic_output.h"
 #include "causeway/error.h"
+#include "causeway/paths.h"
 #include "causeway/progress.h"
 #include "causeway/safetensors.h"
 #include "causeway/seqcnn_ism.h"
@@ -623,11 +624,6 @@ TrainingCheckpointFormat checkpoint_format(const SeqcnnTrainer &trainer) {
         }
     };
     return format;
-}
-
-bool file_exists(const std::string &path) {
-    struct stat st {};
-    return ::stat(path.c_str(), &st) == 0;
 }
 
 // Mean loss over `ids` without dropout, in batches.

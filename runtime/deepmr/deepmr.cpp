@@ -17,6 +17,7 @@
 #include "causeway/atomic_output.h"
 #include "causeway/error.h"
 #include "causeway/manifest.h"
+#include "causeway/paths.h"
 #include "causeway/pecnn_model.h" // join_list
 #include "causeway/progress.h"
 #include "causeway/seqcnn_ism.h"
@@ -38,11 +39,6 @@ double seconds_since(Clock::time_point start) {
 }
 
 const char kBases[] = "ACGT";
-
-bool file_exists(const std::string &path) {
-    struct stat st {};
-    return ::stat(path.c_str(), &st) == 0;
-}
 
 uint64_t fnv1a(const std::string &text) {
     uint64_t h = 1469598103934665603ull;

@@ -17,6 +17,7 @@
 #include "causeway/dataset.h"
 #include "causeway/error.h"
 #include "causeway/manifest.h"
+#include "causeway/paths.h"
 #include "causeway/pecnn_model.h"
 #include "causeway/pecnn_network.h"
 #include "causeway/progress.h"
@@ -266,11 +267,6 @@ std::vector<RuleRecovery> score_planted_rules(const std::vector<RuleRecovery> &p
 }
 
 namespace {
-
-bool file_exists(const std::string &path) {
-    struct stat st {};
-    return ::stat(path.c_str(), &st) == 0;
-}
 
 // A gene's work file: its predicted and delta [marks, cells, positions], then baseline [marks, cells], as
 // raw floats (exact on reading back).

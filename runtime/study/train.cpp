@@ -18,6 +18,7 @@
 #include "causeway/atomic_output.h"
 #include "causeway/dataset.h"
 #include "causeway/error.h"
+#include "causeway/paths.h"
 #include "causeway/pecnn_network.h"
 #include "causeway/progress.h"
 #include "causeway/safetensors.h"
@@ -120,11 +121,6 @@ double evaluation_loss(PecnnNetwork &network, const Dataset &data, const std::ve
         }
     }
     return known ? squares / static_cast<double>(known) : std::nan("");
-}
-
-bool file_exists(const std::string &path) {
-    struct stat st {};
-    return ::stat(path.c_str(), &st) == 0;
 }
 
 } // namespace

@@ -106,11 +106,13 @@ interrupt_train)
         --dilations 1 -t 1 >"$work/out" 2>"$work/err" &
     pid=$!
     checkpoint=$work/data/trained.checkpoint.safetensors
+    # The log is written just after the checkpoint: wait for both, so the resume below knows the epochs done.
     for _ in $(seq 1 600); do
-        [ -s "$checkpoint" ] && break
+        [ -s "$checkpoint" ] && [ -s "$work/data/trained.log.tsv" ] && break
         sleep 0.1
     done
-    [ -s "$checkpoint" ] || fail "no checkpoint after 60 s: $(head -c 800 "$work/err")"
+    [ -s "$checkpoint" ] && [ -s "$work/data/trained.log.tsv" ] ||
+        fail "no checkpoint and log after 60 s: $(head -c 800 "$work/err")"
     sleep 1 # mid-epoch, most likely mid-write of the next checkpoint on some runs
     kill -INT "$pid"
     wait "$pid"
