@@ -257,6 +257,30 @@ resume_ism)
     [ -z "$(find "$work" -maxdepth 1 -name '*.tmp.*')" ] || fail "stale temporaries left: $(ls "$work")"
     contains "$work/killed.tsv.manifest.json" '"shard": "2/2"'
     ;;
+resume_predict)
+    # A predict shard killed mid-way (SIGKILL) reruns only the gene batches it had not finished.
+    args=(predict --model "$root/data/default.model.safetensors" --dataset "$root/data/default.dataset.safetensors"
+        --batch 1 --shard 2/2 -t 1)
+    "$causeway" "${args[@]}" --out "$work/whole.tsv" 2>"$work/err" || fail "predict failed: $(head -c 800 "$work/err")"
+    "$causeway" "${args[@]}" --out "$work/killed.tsv" 2>/dev/null &
+    pid=$!
+    for _ in $(seq 1 1500); do
+        [ "$(find "$work/killed.tsv.work" -name 'batch.*.tsv' 2>/dev/null | wc -l)" -ge 5 ] && break
+        sleep 0.01
+    done
+    kill -KILL "$pid" 2>/dev/null || fail "the run ended before it could be killed: make it longer"
+    wait "$pid"
+    [ ! -e "$work/killed.tsv" ] && [ ! -e "$work/killed.tsv.manifest.json" ] || fail "a killed shard has outputs"
+    done_before=$(find "$work/killed.tsv.work" -name 'batch.*.tsv' | wc -l)
+    [ "$done_before" -lt 300 ] || fail "killed after all 300 batches: make it longer"
+    : >"$work/killed.tsv.work/batch.599.tsv.tmp.Ab12Cd"
+    (unset CAUSEWAY_QUIET && "$causeway" "${args[@]}" --out "$work/killed.tsv" 2>"$work/err") ||
+        fail "the rerun failed: $(head -c 800 "$work/err")"
+    contains "$work/err" "causeway predict: $((300 - done_before)) gene batches computed, $done_before resumed"
+    same "$work/whole.tsv" "$work/killed.tsv"
+    [ ! -e "$work/killed.tsv.work" ] || fail "the finished shard left its work folder"
+    [ -z "$(find "$work" -maxdepth 1 -name '*.tmp.*')" ] || fail "stale temporaries left: $(ls "$work")"
+    ;;
 merge_errors)
     world
     for k in 1 2 3; do deepmr 0 --out "$work/d$k" --shard "$k/3"; done
