@@ -323,14 +323,27 @@ merge_errors)
     contains "$work/err" "--shard needs an output file"
     ;;
 workflow)
-    # workflow/Snakefile end to end on its small default config, in a scratch folder.
+    # workflow/Snakefile end to end in a scratch folder: the equivariant-CNN study on the shipped default data
+    # and model (data/default.*), Deep MR on its small simulated world.
     command -v snakemake >/dev/null || { echo "SKIP: no snakemake (apt-get install snakemake)"; exit 77; }
-    run 0 snakemake -s "$root/workflow/Snakefile" --configfile "$root/workflow/config.yaml" \
-        --profile "$root/workflow/profiles/local" --directory "$work" --config causeway="$causeway" out=results
+    # workflow TARGET CONFIG...: TARGET '' makes every result.
+    workflow() { run 0 snakemake -s "$root/workflow/Snakefile" --configfile "$root/workflow/config.yaml" \
+        --profile "$root/workflow/profiles/local" --directory "$work" ${1:+"$1"} --config causeway="$causeway" \
+        "${@:2}"; }
+    workflow '' out=results pecnn_data="$root/data/default"
     for f in pecnn/predict.tsv pecnn/epigenesis/aggregate.png pecnn/optimize/edits_mean.png \
         deepmr/merged/summary.md deepmr/merged/exposures.tsv deepmr/merged/manifest.json deepmr/ism.tsv; do
         [ -s "$work/results/$f" ] || fail "the workflow did not make $f"
     done
+    [ ! -e "$work/results/pecnn/train" ] || fail "the workflow trained although given a model"
+    # The merged predictions are the unsharded run's on the shipped data.
+    run 0 "$causeway" predict --model "$root/data/default.model.safetensors" \
+        --dataset "$root/data/default.dataset.safetensors" --out "$work/predict.tsv"
+    same "$work/predict.tsv" "$work/results/pecnn/predict.tsv"
+    # Without pecnn_data the study simulates, prepares and trains first.
+    workflow simulated/pecnn/predict.tsv out=simulated
+    [ -s "$work/simulated/pecnn/train/model.safetensors" ] || fail "the workflow did not train a model"
+    [ -s "$work/simulated/pecnn/predict.tsv" ] || fail "the workflow did not predict on its simulated data"
     # The merged Deep MR is the unsharded run's (same command line from the shards' manifest).
     args=$(/usr/bin/python3 -c 'import json,sys; print("\n".join(json.load(open(sys.argv[1]))["arguments"]))' \
         "$work/results/deepmr/shards/1/manifest.json")
