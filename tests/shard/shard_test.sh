@@ -39,6 +39,34 @@ deepmr() {
     run "$1" "$causeway" "${args[@]}" "${@:2}"
 }
 
+# kill_and_resume UNIT_GLOB UNITS ARGS...: a shard `causeway ARGS` to whole.tsv, the same to killed.tsv
+# SIGKILLed once killed.tsv.work holds 5 finished units (UNIT_GLOB), then rerun with a stale temporary planted:
+# the rerun's stderr goes to $work/err, the units done before the kill to $done_before; the table must equal
+# the uninterrupted one and nothing (work folder, temporaries) may be left.
+kill_and_resume() {
+    local glob=$1 units=$2
+    shift 2
+    "$causeway" "$@" --out "$work/whole.tsv" 2>"$work/err" || fail "$1 failed: $(head -c 800 "$work/err")"
+    "$causeway" "$@" --out "$work/killed.tsv" 2>/dev/null &
+    local pid=$!
+    for _ in $(seq 1 1500); do
+        [ "$(find "$work/killed.tsv.work" -name "$glob" 2>/dev/null | wc -l)" -ge 5 ] && break
+        sleep 0.01
+    done
+    kill -KILL "$pid" 2>/dev/null || fail "the run ended before it could be killed: make it longer"
+    wait "$pid"
+    [ ! -e "$work/killed.tsv" ] && [ ! -e "$work/killed.tsv.manifest.json" ] || fail "a killed shard has outputs"
+    done_before=$(find "$work/killed.tsv.work" -name "$glob" | wc -l)
+    [ "$done_before" -lt "$units" ] || fail "killed after all $units units: make it longer"
+    : >"$work/killed.tsv.tmp.Qq1Ww2"
+    : >"$work/killed.tsv.work/${glob/\*/999}.tmp.Ab12Cd"
+    (unset CAUSEWAY_QUIET && "$causeway" "$@" --out "$work/killed.tsv" 2>"$work/err") ||
+        fail "the rerun failed: $(head -c 800 "$work/err")"
+    same "$work/whole.tsv" "$work/killed.tsv"
+    [ ! -e "$work/killed.tsv.work" ] || fail "the finished shard left its work folder"
+    [ -z "$(find "$work" -maxdepth 1 -name '*.tmp.*')" ] || fail "stale temporaries left: $(ls "$work")"
+}
+
 case $case_name in
 predict)
     # The shipped default model and dataset; a batch that does not divide the shards' gene blocks.
@@ -232,54 +260,17 @@ resume_ism)
     # An ism shard killed mid-way (SIGKILL) reruns only the regions it had not finished.
     world
     head -n 80 "$work/world/regions.bed" >"$work/regions.bed"
-    args=(ism --model "$seq_model" --fasta "$work/world/genome.fa" --regions "$work/regions.bed"
-        --tasks 'cell0|factor0,cell0|factor3' --samples 100 --seed 9 --shard 2/2 -t 1)
-    "$causeway" "${args[@]}" --out "$work/whole.tsv" 2>"$work/err" || fail "ism failed: $(head -c 800 "$work/err")"
-    "$causeway" "${args[@]}" --out "$work/killed.tsv" 2>/dev/null &
-    pid=$!
-    for _ in $(seq 1 1500); do
-        [ "$(find "$work/killed.tsv.work" -name 'region.*.tsv' 2>/dev/null | wc -l)" -ge 5 ] && break
-        sleep 0.02
-    done
-    kill -KILL "$pid" 2>/dev/null || fail "the run ended before it could be killed: make it longer"
-    wait "$pid"
-    [ ! -e "$work/killed.tsv" ] && [ ! -e "$work/killed.tsv.manifest.json" ] || fail "a killed shard has outputs"
-    done_before=$(find "$work/killed.tsv.work" -name 'region.*.tsv' | wc -l)
-    [ "$done_before" -lt 40 ] || fail "killed after all 40 regions: make it longer"
-    : >"$work/killed.tsv.tmp.Qq1Ww2"
-    : >"$work/killed.tsv.work/region.79.tsv.tmp.Ab12Cd"
-    (unset CAUSEWAY_QUIET && "$causeway" "${args[@]}" --out "$work/killed.tsv" 2>"$work/err") ||
-        fail "the rerun failed: $(head -c 800 "$work/err")"
+    kill_and_resume 'region.*.tsv' 40 ism --model "$seq_model" --fasta "$work/world/genome.fa" \
+        --regions "$work/regions.bed" --tasks 'cell0|factor0,cell0|factor3' --samples 100 --seed 9 --shard 2/2 -t 1
     contains "$work/err" "causeway ism: $((40 - done_before)) sequences"
     contains "$work/err" "; $done_before regions resumed from $work/killed.tsv.work"
-    same "$work/whole.tsv" "$work/killed.tsv"
-    [ ! -e "$work/killed.tsv.work" ] || fail "the finished shard left its work folder"
-    [ -z "$(find "$work" -maxdepth 1 -name '*.tmp.*')" ] || fail "stale temporaries left: $(ls "$work")"
     contains "$work/killed.tsv.manifest.json" '"shard": "2/2"'
     ;;
 resume_predict)
     # A predict shard killed mid-way (SIGKILL) reruns only the gene batches it had not finished.
-    args=(predict --model "$root/data/default.model.safetensors" --dataset "$root/data/default.dataset.safetensors"
-        --batch 1 --shard 2/2 -t 1)
-    "$causeway" "${args[@]}" --out "$work/whole.tsv" 2>"$work/err" || fail "predict failed: $(head -c 800 "$work/err")"
-    "$causeway" "${args[@]}" --out "$work/killed.tsv" 2>/dev/null &
-    pid=$!
-    for _ in $(seq 1 1500); do
-        [ "$(find "$work/killed.tsv.work" -name 'batch.*.tsv' 2>/dev/null | wc -l)" -ge 5 ] && break
-        sleep 0.01
-    done
-    kill -KILL "$pid" 2>/dev/null || fail "the run ended before it could be killed: make it longer"
-    wait "$pid"
-    [ ! -e "$work/killed.tsv" ] && [ ! -e "$work/killed.tsv.manifest.json" ] || fail "a killed shard has outputs"
-    done_before=$(find "$work/killed.tsv.work" -name 'batch.*.tsv' | wc -l)
-    [ "$done_before" -lt 300 ] || fail "killed after all 300 batches: make it longer"
-    : >"$work/killed.tsv.work/batch.599.tsv.tmp.Ab12Cd"
-    (unset CAUSEWAY_QUIET && "$causeway" "${args[@]}" --out "$work/killed.tsv" 2>"$work/err") ||
-        fail "the rerun failed: $(head -c 800 "$work/err")"
+    kill_and_resume 'batch.*.tsv' 300 predict --model "$root/data/default.model.safetensors" \
+        --dataset "$root/data/default.dataset.safetensors" --batch 1 --shard 2/2 -t 1
     contains "$work/err" "causeway predict: $((300 - done_before)) gene batches computed, $done_before resumed"
-    same "$work/whole.tsv" "$work/killed.tsv"
-    [ ! -e "$work/killed.tsv.work" ] || fail "the finished shard left its work folder"
-    [ -z "$(find "$work" -maxdepth 1 -name '*.tmp.*')" ] || fail "stale temporaries left: $(ls "$work")"
     ;;
 merge_errors)
     world
