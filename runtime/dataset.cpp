@@ -1,6 +1,7 @@
 #include "causeway/dataset.h"
 
 #include <cmath>
+#include <cstddef>
 #include <set>
 #include <unistd.h>
 
@@ -73,8 +74,8 @@ Dataset::Dataset(const std::string &path) : file_(std::make_unique<SafetensorsFi
     for (int64_t i = 0; i < genes_ * block; ++i)
         if (!std::isfinite(inputs_[i]))
             fail("tensor 'inputs' in {} has a non-finite value at gene {}, cell type {}, mark {}, bin {}",
-                 path, i / block + 1, i / (marks() * bins_) % cells() + 1, i / bins_ % marks() + 1,
-                 i % bins_ + 1);
+                 path, i / block + 1, i / (static_cast<int64_t>(marks()) * bins_) % cells() + 1,
+                 i / bins_ % marks() + 1, i % bins_ + 1);
 
     TsvReader table(gene_table_path(path));
     size_t id = table.column("gene_id"), chrom = table.column("chrom"), tss = table.column("tss"),
@@ -111,9 +112,9 @@ void check_model_fits_dataset(const PecnnConfig &model, const Dataset &data, con
 }
 
 void write_dataset(const DatasetContents &c, const std::string &path) {
-    const int64_t genes = static_cast<int64_t>(c.genes.size());
-    const int64_t cells = static_cast<int64_t>(c.cell_types.size()),
-                  marks = static_cast<int64_t>(c.marks.size());
+    const auto genes = static_cast<int64_t>(c.genes.size());
+    const auto cells = static_cast<int64_t>(c.cell_types.size()),
+               marks = static_cast<int64_t>(c.marks.size());
     if (static_cast<int64_t>(c.inputs.size()) != genes * cells * marks * c.bins)
         fail("internal: dataset inputs hold {} values, expected {}", c.inputs.size(),
              genes * cells * marks * c.bins);

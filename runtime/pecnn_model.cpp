@@ -117,7 +117,7 @@ PecnnModel pecnn_init(const PecnnConfig &config, uint64_t seed) {
         return static_cast<float>((2 * u - 1) * bound);
     };
     auto fill = [&](Tensor &weight, Tensor &bias) {
-        const double fan_in = static_cast<double>(weight.shape[1] * weight.shape[2] * weight.shape[3]);
+        const auto fan_in = static_cast<double>(weight.shape[1] * weight.shape[2] * weight.shape[3]);
         const double bound = 1.0 / std::sqrt(fan_in);
         for (auto &v : weight.data) v = uniform(bound);
         for (auto &v : bias.data) v = uniform(bound);

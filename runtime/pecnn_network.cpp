@@ -6,6 +6,7 @@
 #include <HalideBuffer.h>
 #include <HalideRuntime.h>
 
+#include "buffer_fill.h"
 #include "causeway/error.h"
 #include "dispatch/pecnn_conv_dataset.h"
 #include "dispatch/pecnn_conv_grad_input_dataset.h"
@@ -175,8 +176,8 @@ struct PecnnNetwork::Impl {
         layout = PackedLayout(config, hp);
         parameters_flat = Buffer<float>(static_cast<int>(layout.total));
         gradients_flat = Buffer<float>(static_cast<int>(layout.total));
-        parameters_flat.fill(0.f);
-        gradients_flat.fill(0.f);
+        detail::fill(parameters_flat, 0.f);
+        detail::fill(gradients_flat, 0.f);
         PackedViews p = views(parameters_flat.data());
         weight = p.weight;
         bias = p.bias;
@@ -200,7 +201,7 @@ struct PecnnNetwork::Impl {
             model.config.kernel != config.kernel || model.config.bins != config.bins ||
             model.config.num_marks() != config.num_marks())
             fail("set_parameters: the model's shape differs from the network's");
-        parameters_flat.fill(0.f);
+        detail::fill(parameters_flat, 0.f);
         pack_into(model, views(parameters_flat.data()), hp);
     }
 

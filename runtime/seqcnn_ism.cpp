@@ -71,8 +71,8 @@ IndexedFasta::~IndexedFasta() {
 
 std::string IndexedFasta::resolve(const std::string &chrom) const {
     std::vector<std::string> candidates{chrom};
-    if (chrom == "chrM") candidates.push_back("MT");
-    if (chrom == "MT") candidates.push_back("chrM");
+    if (chrom == "chrM") candidates.emplace_back("MT");
+    if (chrom == "MT") candidates.emplace_back("chrM");
     if (chrom.rfind("chr", 0) == 0)
         candidates.push_back(chrom.substr(3));
     else

@@ -183,7 +183,8 @@ SeqcnnModel seqcnn_init(const SeqcnnConfig &config, uint64_t seed) {
     for (size_t t = 0; t < params.size(); ++t) {
         // Weights [out, in(, k)] and their biases share the weight's fan-in.
         const Tensor &weight = *params[t & ~size_t(1)].second;
-        const double fan_in = static_cast<double>(weight.size() / weight.shape[0]);
+        const double fan_in =
+            static_cast<double>(weight.size()) / static_cast<double>(weight.shape[0]); // exact
         const double bound = 1.0 / std::sqrt(fan_in);
         const uint64_t key = seqcnn_stream_key(seed, t);
         Tensor &tensor = *params[t].second;

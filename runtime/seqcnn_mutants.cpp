@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 
 #include <HalideBuffer.h>
 
+#include "buffer_fill.h"
 #include "causeway/error.h"
 #include "dispatch/seqcnn_dense.h"
 #include "dispatch/seqcnn_dense_masked.h"
@@ -71,7 +73,7 @@ struct EffectAccumulator {
           mutant_mean(mutants * tasks, 0.0) {}
     void add_reference(int n, int t, double p) { reference_mean[t] += (p - reference_mean[t]) / (n + 1); }
     void add(int64_t m, int t, int n, double p, double reference_p) {
-        const size_t k = static_cast<size_t>(m * tasks + t);
+        const auto k = static_cast<size_t>(m * tasks + t);
         mutant_mean[k] += (p - mutant_mean[k]) / (n + 1);
         const double d = p - reference_p;
         const double delta = d - mean[k];
@@ -85,7 +87,7 @@ void evaluate_naive(SeqcnnNetwork &network, const float *reference, const Mutant
                     const MutantEffects &effects, EffectAccumulator &acc) {
     const SeqcnnConfig &c = network.config();
     const int length = c.sequence_length;
-    const int64_t mutants = static_cast<int64_t>(effects.position.size());
+    const auto mutants = static_cast<int64_t>(effects.position.size());
     const int tasks = effects.tasks, all_tasks = c.num_tasks();
     const int strands = o.reverse_complement ? 2 : 1;
     const int64_t sequence_floats = 4 * static_cast<int64_t>(length);
@@ -94,7 +96,7 @@ void evaluate_naive(SeqcnnNetwork &network, const float *reference, const Mutant
     // Sequence i, strand s at batch index i * strands + s.
     std::vector<float> batch(static_cast<size_t>(per_call) * strands * sequence_floats);
     std::vector<float> probabilities(static_cast<size_t>(per_call) * strands * all_tasks);
-    std::vector<float> reference_probabilities(strands * all_tasks);
+    std::vector<float> reference_probabilities(static_cast<size_t>(strands) * all_tasks);
     auto fill = [&](float *slot, const float *sequence) {
         std::copy(sequence, sequence + sequence_floats, slot);
         if (strands == 2) reverse_complement(slot, length, slot + sequence_floats);
@@ -227,7 +229,7 @@ public:
         // One group, a column per slot, padded to whole register blocks of columns.
         const int columns = round_up(slots, kGroupColumns);
         Buffer<int32_t> column(3, columns, 1), offset(1);
-        column.fill(0);
+        detail::fill(column, 0);
         for (int slot = 0; slot < slots; ++slot) column(0, slot, 0) = slot;
         offset(0) = 0;
         Buffer<float> all_features = all_features_.cropped(1, 0, columns);
@@ -271,6 +273,7 @@ public:
         Buffer<float> delta;
         Buffer<int32_t> offset(groups);
         std::vector<Buffer<int32_t>> windows;
+        windows.reserve(c_.conv_blocks());
         for (int i = 0; i < c_.conv_blocks(); ++i) windows.emplace_back(2, groups);
         for (int g = 0; g < groups; ++g) {
             int start = positions[g]; // first changed input position of the block
@@ -339,11 +342,11 @@ private:
         for (int slot = 0; slot < slots_; ++slot)
             for (int u = 0; u < units; ++u) dense_bias_(u % kBlock, u / kBlock, slot) = dense_[0].bias[u];
         dense_ones_ = Buffer<float>(kBlock, units / kBlock, slots_);
-        dense_ones_.fill(1.f);
+        detail::fill(dense_ones_, 1.f);
         all_features_ = Buffer<float>(dense_[0].inputs_padded, columns, 1);
         dense_base_storage_ = Buffer<float>(kBlock, units / kBlock, columns);
         zero_features_ = Buffer<float>(window_features(), columns, 1);
-        zero_features_.fill(0.f);
+        detail::fill(zero_features_, 0.f);
     }
     Buffer<float> unused_{1, 1, 1, 1};
     // Working memory of the mutants' pipeline calls, kept from call to call: allocated per call (tens of MB
@@ -396,9 +399,9 @@ private:
             const int length = conv ? c_.pooled_length(site) : 1;
             Buffer<float> mask = conv ? Buffer<float>(kBlock, padded / kBlock, length, slots_)
                                       : Buffer<float>(kBlock, padded / kBlock, slots_);
-            mask.fill(1.f);
+            detail::fill(mask, 1.f);
             if (dropout) {
-                const float scale = static_cast<float>(1.0 / (1.0 - c_.site_dropout(site)));
+                const auto scale = static_cast<float>(1.0 / (1.0 - c_.site_dropout(site)));
                 keep.resize(c_.site_size(site));
                 float *data = mask.data();
                 const int windows = slots_ / (passes_ * strands_);
@@ -430,7 +433,7 @@ private:
         Buffer<float> mask0 = layers > 1 ? dense_mask_[0] : Buffer<float>();
         if (!mask0.data()) {
             mask0 = Buffer<float>(kBlock, dense_[0].outputs_padded / kBlock, slots_);
-            mask0.fill(1.f);
+            detail::fill(mask0, 1.f);
         }
         // In the shape the next layer reads, (oi, ob, column); the pipeline writes it as (oi, ob, nl, g).
         const int first = c_.conv_blocks(); // scratch: h and next alternate, then the masks
@@ -482,7 +485,8 @@ void evaluate_incremental(IncrementalEvaluation &evaluation, const SeqcnnConfig 
     const int tasks = effects[0].tasks;
     evaluation.run_reference(references);
     // reference_prediction[w][n * tasks + t]
-    std::vector<std::vector<double>> reference_prediction(windows, std::vector<double>(passes * tasks));
+    std::vector<std::vector<double>> reference_prediction(
+        windows, std::vector<double>(static_cast<size_t>(passes) * tasks));
     for (int w = 0; w < windows; ++w)
         for (int n = 0; n < passes; ++n)
             for (int t = 0; t < tasks; ++t) {
@@ -504,7 +508,7 @@ void evaluate_incremental(IncrementalEvaluation &evaluation, const SeqcnnConfig 
     int most = 1;
     for (int w = 0; w < windows; ++w) {
         const MutantEffects &e = effects[w];
-        const int64_t mutants = static_cast<int64_t>(e.position.size());
+        const auto mutants = static_cast<int64_t>(e.position.size());
         for (int64_t m = 0; m < mutants;) {
             int count = 1;
             while (m + count < mutants && count < 3 && e.position[m + count] == e.position[m]) ++count;
@@ -521,7 +525,7 @@ void evaluate_incremental(IncrementalEvaluation &evaluation, const SeqcnnConfig 
         const int count = static_cast<int>(std::min<size_t>(sites_per_call, sites.size() - first));
         const int groups = count * strands;
         Buffer<int32_t> column(3, group_columns, groups);
-        column.fill(0); // padding: slot 0, reference = alternative = A, a zero change
+        detail::fill(column, 0); // padding: slot 0, reference = alternative = A, a zero change
         std::vector<int> positions(groups);
         for (int s = 0; s < count; ++s) {
             const Site &site = sites[first + s];

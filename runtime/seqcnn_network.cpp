@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstddef>
 
 #include <HalideBuffer.h>
 
+#include "buffer_fill.h"
 #include "causeway/error.h"
 #include "dispatch/seqcnn_conv.h"
 #include "dispatch/seqcnn_conv_masked.h"
@@ -54,8 +56,8 @@ struct SeqcnnNetwork::Impl {
             const int out = c.conv_channels[i], in = c.conv_input_channels(i), k = c.conv_kernels[i];
             const int out_p = channels_padded[i], in_p = i == 0 ? 4 : channels_padded[i - 1];
             Buffer<float> w(k, in_p, out_p), bias(out_p);
-            w.fill(0.f);
-            bias.fill(0.f);
+            detail::fill(w, 0.f);
+            detail::fill(bias, 0.f);
             const std::vector<float> &src = model.conv_weight[i].data;
             for (int co = 0; co < out; ++co) {
                 for (int ci = 0; ci < in; ++ci)
@@ -74,8 +76,8 @@ struct SeqcnnNetwork::Impl {
             const int in_p = j == 0 ? channels_p * length : units_padded[j - 1];
             // Blocks of 32 units, each block's weights contiguous (see seqcnn_dense_generator.cpp).
             Buffer<float> w(kChannelBlock, in_p, out_p / kChannelBlock), bias(out_p);
-            w.fill(0.f);
-            bias.fill(0.f);
+            detail::fill(w, 0.f);
+            detail::fill(bias, 0.f);
             const std::vector<float> &src = model.dense_weight[j].data;
             for (int o = 0; o < out; ++o) {
                 const int oi = o % kChannelBlock, ob = o / kChannelBlock;
@@ -85,7 +87,7 @@ struct SeqcnnNetwork::Impl {
                     for (int co = 0; co < channels; ++co)
                         for (int x = 0; x < length; ++x)
                             w(oi, x * channels_p + co, ob) =
-                                src[static_cast<size_t>(o) * in + co * length + x];
+                                src[static_cast<size_t>(o) * in + static_cast<size_t>(co) * length + x];
                 } else {
                     for (int i = 0; i < in; ++i) w(oi, i, ob) = src[static_cast<size_t>(o) * in + i];
                 }
@@ -131,8 +133,8 @@ struct SeqcnnNetwork::Impl {
         bool fits = buffer.data() && buffer.dimensions() == static_cast<int>(shape.size());
         for (size_t d = 0; fits && d < shape.size(); ++d) fits = buffer.dim(d).extent() == shape[d];
         if (!fits) buffer = Buffer<float>(shape);
-        buffer.fill(0.f);
-        const float scale = static_cast<float>(1.0 / (1.0 - c.site_dropout(site)));
+        detail::fill(buffer, 0.f);
+        const auto scale = static_cast<float>(1.0 / (1.0 - c.site_dropout(site)));
         const uint8_t *keep = masks.keep[site] + first * c.site_size(site);
         // Both layouts are (channel, position, sequence) in memory, channels innermost; the keep masks are
         // PyTorch's [sequence, channel, position].

@@ -18,6 +18,7 @@
 #include <HalideBuffer.h>
 #include <fmt/format.h>
 
+#include "buffer_fill.h"
 #include "causeway/atomic_output.h"
 #include "causeway/error.h"
 #include "causeway/paths.h"
@@ -92,9 +93,9 @@ struct SeqcnnTrainer::Impl {
             conv_grad_weight.emplace_back(channels_p[i], in_p, k);
             conv_grad_bias.emplace_back(channels_p[i]);
             ones_conv.emplace_back(channels_p[i], c.pooled_length(i), 1);
-            ones_conv.back().fill(1.f);
-            conv_weight.back().fill(0.f);
-            conv_bias.back().fill(0.f);
+            detail::fill(ones_conv.back(), 1.f);
+            detail::fill(conv_weight.back(), 0.f);
+            detail::fill(conv_bias.back(), 0.f);
         }
         for (int j = 0; j < c.dense_layers(); ++j) {
             dense_weight.emplace_back(kBlock, dense_inputs_p(j), units_p[j] / kBlock);
@@ -102,9 +103,9 @@ struct SeqcnnTrainer::Impl {
             dense_grad_weight.emplace_back(units_p[j], dense_inputs_p(j));
             dense_grad_bias.emplace_back(units_p[j]);
             ones_dense.emplace_back(units_p[j], 1);
-            ones_dense.back().fill(1.f);
-            dense_weight.back().fill(0.f);
-            dense_bias.back().fill(0.f);
+            detail::fill(ones_dense.back(), 1.f);
+            detail::fill(dense_weight.back(), 0.f);
+            detail::fill(dense_bias.back(), 0.f);
         }
     }
 
@@ -211,7 +212,7 @@ struct SeqcnnTrainer::Impl {
         const int channels = conv ? c.conv_channels[index] : c.dense_units[index];
         const int channels_pad = conv ? channels_p[index] : units_p[index];
         const int length = conv ? c.pooled_length(index) : 1;
-        const float scale = static_cast<float>(1.0 / (1.0 - c.site_dropout(site)));
+        const auto scale = static_cast<float>(1.0 / (1.0 - c.site_dropout(site)));
         const uint8_t *mask = (*keep)[site];
         float *data = out.data();
         std::fill(data, data + int64_t(channels_pad) * length * n, 0.f);
@@ -296,10 +297,10 @@ struct SeqcnnTrainer::Impl {
         const int tasks = c.num_tasks(), last = last_dense();
         Buffer<float> last_in = last == 0 ? features : hidden[last - 1].cropped(1, 0, n);
         Buffer<float> label_buffer(const_cast<float *>(labels), tasks, n);
-        grad_logits.fill(0.f);
+        detail::fill(grad_logits, 0.f);
         Buffer<float> grad_tasks = grad_logits.cropped(0, 0, tasks).cropped(1, 0, n);
         Buffer<float> loss_rows = loss_out.cropped(0, 0, n);
-        const float scale = static_cast<float>(1.0 / (double(n) * tasks));
+        const auto scale = static_cast<float>(1.0 / (double(n) * tasks));
         detail::check_pipeline(pipeline::seqcnn_loss(last_in, dense_weight[last], dense_bias[last],
                                                      label_buffer, scale, grad_tasks, loss_rows),
                                "seqcnn_loss");
@@ -422,110 +423,7 @@ double SeqcnnTrainer::training_flops(const SeqcnnConfig &c, int64_t batch) {
     return per_sequence * static_cast<double>(batch);
 }
 
-// --- Labeled regions and splits ---------------------------------------------------------------------------
-
-void SeqcnnLabeledRegions::one_hot(const std::vector<int64_t> &ids, size_t first, size_t count,
-                                   std::vector<float> &out) const {
-    out.assign(count * 4 * length, 0.f);
-    for (size_t s = 0; s < count; ++s) {
-        const uint8_t *codes = bases.data() + ids[first + s] * length;
-        float *rows = out.data() + s * 4 * length;
-        for (int x = 0; x < length; ++x)
-            if (codes[x] < 4) rows[codes[x] * length + x] = 1.f;
-    }
-}
-
-void SeqcnnLabeledRegions::gather_labels(const std::vector<int64_t> &ids, size_t first, size_t count,
-                                         std::vector<float> &out) const {
-    const size_t t = tasks.size();
-    out.resize(count * t);
-    for (size_t s = 0; s < count; ++s) std::copy_n(labels.data() + ids[first + s] * t, t, out.data() + s * t);
-}
-
-SeqcnnLabeledRegions seqcnn_read_labeled_regions(const std::string &fasta_path,
-                                                 const std::string &regions_path,
-                                                 const std::string &labels_path, int length,
-                                                 const std::vector<std::string> &tasks) {
-    SeqcnnLabeledRegions data;
-    data.length = length;
-    // The label table first: its columns decide the tasks.
-    TsvReader reader(labels_path);
-    const size_t region_column = reader.column("region");
-    std::vector<size_t> columns;
-    if (tasks.empty()) {
-        for (size_t i = 0; i < reader.header().size(); ++i)
-            if (i != region_column) {
-                columns.push_back(i);
-                data.tasks.push_back(reader.header()[i]);
-            }
-        if (columns.empty()) fail("the label table has no task column after 'region': {}", labels_path);
-    } else {
-        for (const std::string &task : tasks) columns.push_back(reader.column(task));
-        data.tasks = tasks;
-    }
-    std::unordered_map<std::string, size_t> row_of;
-    std::vector<float> table;
-    std::vector<std::string> row_where;
-    while (reader.next()) {
-        const std::string name(reader.field(region_column));
-        if (!row_of.emplace(name, row_where.size()).second)
-            fail("region '{}' appears twice in the label table (again at {})", name, reader.where());
-        row_where.push_back(reader.where());
-        for (size_t c : columns) {
-            double value = 0;
-            if (!parse_double(reader.field(c), value) || (value != 0 && value != 1))
-                fail("a label must be 0 or 1: {}", reader.where(c));
-            table.push_back(static_cast<float>(value));
-        }
-    }
-    if (row_of.empty()) fail("the label table has no rows: {}", labels_path);
-
-    IndexedFasta fasta(fasta_path);
-    const std::vector<IsmRegion> regions = seqcnn_ism_regions(regions_path, fasta, length);
-    std::unordered_map<std::string, std::string> seen;
-    const size_t t = data.tasks.size();
-    data.bases.reserve(regions.size() * length);
-    data.labels.reserve(regions.size() * t);
-    for (const IsmRegion &region : regions) {
-        auto [it, fresh] = seen.emplace(region.name, region.where);
-        if (!fresh)
-            fail(
-                "region name '{}' appears twice in the regions (first at {}), so labels cannot be joined: {}",
-                region.name, it->second, region.where);
-        auto row = row_of.find(region.name);
-        if (row == row_of.end())
-            fail("region '{}' ({}) has no row in the label table {} (joined on the BED name column)",
-                 region.name, region.where, labels_path);
-        data.labels.insert(data.labels.end(), table.begin() + row->second * t,
-                           table.begin() + (row->second + 1) * t);
-        data.names.push_back(region.name);
-        data.chroms.push_back(region.chrom);
-        const std::string bases = fasta.fetch(region.chrom, region.start, region.start + length);
-        for (char b : bases) {
-            switch (b) {
-            case 'A':
-            case 'a':
-                data.bases.push_back(0);
-                break;
-            case 'C':
-            case 'c':
-                data.bases.push_back(1);
-                break;
-            case 'G':
-            case 'g':
-                data.bases.push_back(2);
-                break;
-            case 'T':
-            case 't':
-                data.bases.push_back(3);
-                break;
-            default:
-                data.bases.push_back(4);
-            }
-        }
-    }
-    return data;
-}
+// --- Splits ---------------------------------------------------------------------------
 
 namespace {
 
@@ -577,6 +475,7 @@ constexpr uint64_t kDropoutSeedOffset = 0x9e3779b97f4a7c15ull;
 
 template <typename T> std::string join_numbers(const std::vector<T> &values) {
     std::vector<std::string> items;
+    items.reserve(values.size());
     for (const T &v : values) items.push_back(fmt::format("{}", v));
     return join_list(items);
 }
@@ -673,7 +572,7 @@ SeqcnnTrainSummary seqcnn_train(const SeqcnnTrainOptions &o) {
     Adam adam(trainer.parameter_count(), AdamSettings{o.lr});
     const std::string settings = settings_of(o, data, config);
     const TrainingCheckpointFormat format = checkpoint_format(trainer);
-    const size_t parameter_count = static_cast<size_t>(trainer.parameter_count());
+    const auto parameter_count = static_cast<size_t>(trainer.parameter_count());
     TrainingState state;
     state.rng.seed(o.seed);
     if (o.resume) {

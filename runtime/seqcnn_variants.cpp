@@ -554,7 +554,7 @@ ScoreVariantsSummary seqcnn_score_variants(const ScoreVariantsOptions &o) {
         for (size_t w = first; w < last; ++w) {
             const MutantEffects &e = effects[w - first];
             for (size_t i : window_variants[w]) {
-                const size_t m = static_cast<size_t>(variants[i].substitution);
+                const auto m = static_cast<size_t>(variants[i].substitution);
                 for (size_t t = 0; t < tasks; ++t) {
                     double *s = &scores[(i * tasks + t) * kScoreFields];
                     s[0] = e.reference_mean[t];

@@ -17,8 +17,8 @@ packages=(
 )
 # The PyTorch reference (cross-checks in the tests, skipped when absent; benchmarks): --with-reference.
 # It is CI's set-up, so it also brings the hardening tools (clang-14 with libFuzzer and the sanitizer
-# runtimes, clang-tidy) and configures warnings as errors plus the fuzz and sanitizer tests.
-hardening=(-DCAUSEWAY_WERROR=OFF -DCAUSEWAY_HARDENING_TESTS=OFF)
+# runtimes, clang-tidy) and configures warnings as errors plus the fuzz runs and the ASan+UBSan suite.
+hardening=(-DCAUSEWAY_WERROR=OFF -DCAUSEWAY_HARDENING_TESTS=OFF -DCAUSEWAY_SANITIZER_SUITE=OFF)
 # CI also builds the CUDA variants of every pipeline (no CUDA toolkit needed; their tests skip without a GPU).
 # --with-arm64 (after --with-reference) adds the arm64 cross build and its qemu-aarch64 suite (ctest
 # arm64.suite): the cross compiler and qemu from the host's packages, the arm64 libraries in a sysroot folder
@@ -29,7 +29,7 @@ if [ "${1:-}" = "--with-reference" ]; then
     packages+=(python3-torch python3-numpy libopenblas0-openmp)
     packages+=(snakemake) # workflow/Snakefile, run end to end by the shard.workflow test
     packages+=(clang-14 libclang-rt-14-dev clang-tidy-14)
-    hardening=(-DCAUSEWAY_WERROR=ON -DCAUSEWAY_HARDENING_TESTS=ON)
+    hardening=(-DCAUSEWAY_WERROR=ON -DCAUSEWAY_HARDENING_TESTS=ON -DCAUSEWAY_SANITIZER_SUITE=ON)
     targets=(-DCAUSEWAY_TARGETS="x86;cuda")
     if [ "${2:-}" = "--with-arm64" ]; then
         targets=(-DCAUSEWAY_TARGETS="x86;arm64;cuda")

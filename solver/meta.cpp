@@ -178,7 +178,7 @@ double tau2_likelihood(const std::vector<double> &y, const std::vector<double> &
 // in tau2 with derivative -sum(w^2 (y - mu)^2): safeguarded Newton inside a bracket.
 double tau2_paule_mandel(const std::vector<double> &y, const std::vector<double> &v, double vt,
                          int *iterations) {
-    double target = static_cast<double>(y.size() - 1);
+    auto target = static_cast<double>(y.size() - 1);
     auto f = [&](double tau2) { return generalised_q(y, v, tau2) - target; };
     *iterations = 0;
     if (f(0) <= 0) return 0;
@@ -275,7 +275,7 @@ MetaResult meta_analyse(const std::vector<double> &y, const std::vector<double> 
         v[i] = se[i] * se[i];
         w[i] = 1 / v[i];
     }
-    double df = static_cast<double>(k - 1);
+    auto df = static_cast<double>(k - 1);
     double q = generalised_q(y, v, 0.0);
     double c = dl_denominator(w);
     // metafor's "typical" within-study variance, the reference for I^2 and the scale of tau.

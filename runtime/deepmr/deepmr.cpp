@@ -241,6 +241,7 @@ std::vector<std::string> deepmr_sample_regions(const std::vector<std::string> &b
     order.resize(take);
     std::sort(order.begin(), order.end());
     std::vector<std::string> sampled;
+    sampled.reserve(order.size());
     for (size_t i : order) sampled.push_back(bound[i]);
     return sampled;
 }
@@ -476,6 +477,7 @@ DeepmrSummary deepmr_run(const DeepmrOptions &o) {
     int naive_count = 0;
     {
         std::vector<std::string> names;
+        names.reserve(regions.size());
         for (const IsmRegion &r : regions) names.push_back(r.name);
         const std::vector<std::string> chosen =
             deepmr_sample_regions(names, o.naive_regions, o.seed, "naive");
@@ -575,10 +577,10 @@ DeepmrSummary deepmr_run(const DeepmrOptions &o) {
             bars, o.out + "/exposure_estimates");
         // The region with the median estimate (the lower middle one for an even count), per exposure.
         std::vector<ScatterPanel> panels;
-        for (size_t e = 0; e < o.exposures.size(); ++e) {
+        for (const auto &exposure : o.exposures) {
             std::vector<const RegionResult *> rs;
             for (const RegionResult &r : results)
-                if (r.exposure == o.exposures[e] && std::isfinite(r.mr.estimate)) rs.push_back(&r);
+                if (r.exposure == exposure && std::isfinite(r.mr.estimate)) rs.push_back(&r);
             if (rs.empty()) continue;
             std::sort(rs.begin(), rs.end(), [](const RegionResult *a, const RegionResult *b) {
                 return a->mr.estimate < b->mr.estimate;

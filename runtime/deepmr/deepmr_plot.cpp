@@ -52,7 +52,7 @@ double silverman_bandwidth(std::vector<double> v) {
     std::sort(v.begin(), v.end());
     auto quantile = [&](double q) {
         const double h = (n - 1) * q;
-        const size_t lo = static_cast<size_t>(std::floor(h));
+        const auto lo = static_cast<size_t>(std::floor(h));
         return v[lo] + (h - lo) * (v[std::min(lo + 1, n - 1)] - v[lo]);
     };
     const double iqr = quantile(0.75) - quantile(0.25);

@@ -259,7 +259,7 @@ SimulateGenomeSummary simulate_genome(const SimulateGenomeOptions &o) {
     SimulateGenomeSummary summary;
     summary.chromosomes = std::min(kMaxChromosomes, o.regions);
     for (int t = 0; t < o.tfs; ++t) summary.tasks.push_back(catalog[t].name);
-    summary.tasks.push_back("CA");
+    summary.tasks.emplace_back("CA");
     summary.positives.assign(summary.tasks.size(), 0);
 
     Stream sequence_rng(o.seed, kSequence), planting_rng(o.seed, kPlanting),
@@ -328,7 +328,7 @@ SimulateGenomeSummary simulate_genome(const SimulateGenomeOptions &o) {
         label[o.tfs] = label_rng.bernoulli(sigmoid(ca_logit));
 
         const std::string name = fmt::format("r{:06d}", r + 1);
-        const int64_t start = static_cast<int64_t>(chrom.size());
+        const auto start = static_cast<int64_t>(chrom.size());
         for (int b : seq) chrom += kBases[b];
         bed.print("chr{}\t{}\t{}\t{}\n", c + 1, start, start + o.length, name);
         labels.print("{}", name);

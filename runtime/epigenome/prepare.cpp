@@ -133,7 +133,7 @@ bool sweep_region(BigWigReader &reader, const std::string &chrom, uint32_t start
         last_end = interval.end;
         ++used;
         while (first < count && windows[first]->window_start + span <= interval.start) ++first;
-        const double value = static_cast<double>(interval.value);
+        const auto value = static_cast<double>(interval.value);
         for (size_t g = first; g < count && windows[g]->window_start < interval.end; ++g) {
             const int64_t window_start = windows[g]->window_start;
             double *sums = &scratch.sums[g * static_cast<size_t>(bins)];
@@ -210,7 +210,7 @@ PrepareSummary prepare_dataset(const PrepareOptions &o) {
     std::set<std::string> mark_set(o.marks.begin(), o.marks.end());
     if (mark_set.size() != o.marks.size()) fail("--marks lists a mark twice: {}", join_list(o.marks));
 
-    std::vector<int> track_of(static_cast<size_t>(cells * marks), -1); // [cell, mark] -> index in tracks
+    std::vector<int> track_of(static_cast<size_t>(cells) * marks, -1); // [cell, mark] -> index in tracks
     for (size_t t = 0; t < tracks.size(); ++t) {
         const TrackSpec &spec = tracks[t];
         auto cell = std::find(cell_types.begin(), cell_types.end(), spec.cell_type);
@@ -229,7 +229,7 @@ PrepareSummary prepare_dataset(const PrepareOptions &o) {
     PrepareSummary summary;
     for (int c = 0; c < cells; ++c) {
         bool any = false;
-        for (int m = 0; m < marks; ++m) any = any || track_of[static_cast<size_t>(c * marks + m)] >= 0;
+        for (int m = 0; m < marks; ++m) any = any || track_of[static_cast<size_t>(c) * marks + m] >= 0;
         if (!any)
             fail("cell type '{}' of the expression table {} has no tracks in the manifest {}", cell_types[c],
                  expression.path(), o.manifest);
@@ -238,11 +238,11 @@ PrepareSummary prepare_dataset(const PrepareOptions &o) {
     std::vector<std::vector<int>> donors(static_cast<size_t>(marks));
     for (int m = 0; m < marks; ++m)
         for (int c = 0; c < cells; ++c)
-            if (track_of[static_cast<size_t>(c * marks + m)] >= 0)
+            if (track_of[static_cast<size_t>(c) * marks + m] >= 0)
                 donors[static_cast<size_t>(m)].push_back(c);
     for (int c = 0; c < cells; ++c)
         for (int m = 0; m < marks; ++m) {
-            if (track_of[static_cast<size_t>(c * marks + m)] >= 0) continue;
+            if (track_of[static_cast<size_t>(c) * marks + m] >= 0) continue;
             if (o.impute == Imputation::None)
                 fail("no track for cell type '{}' and mark '{}' in the manifest {} (supply one, for instance "
                      "an "
@@ -258,7 +258,7 @@ PrepareSummary prepare_dataset(const PrepareOptions &o) {
     std::vector<TrackJob> jobs;
     for (int c = 0; c < cells; ++c)
         for (int m = 0; m < marks; ++m) {
-            int t = track_of[static_cast<size_t>(c * marks + m)];
+            int t = track_of[static_cast<size_t>(c) * marks + m];
             if (t < 0) continue;
             TrackJob job;
             job.spec = &tracks[static_cast<size_t>(t)];
@@ -349,8 +349,8 @@ PrepareSummary prepare_dataset(const PrepareOptions &o) {
              "covers{}",
              annotation.genes.size(), o.annotation, o.expression,
              o.chroms.empty() ? "" : " among --chroms " + join_list(o.chroms));
-    const int64_t genes = static_cast<int64_t>(dataset.genes.size());
-    const size_t block = static_cast<size_t>(bins);
+    const auto genes = static_cast<int64_t>(dataset.genes.size());
+    const auto block = static_cast<size_t>(bins);
     auto slot = [&](size_t gene, int cell, int mark) {
         return ((gene * static_cast<size_t>(cells) + static_cast<size_t>(cell)) * static_cast<size_t>(marks) +
                 static_cast<size_t>(mark)) *
@@ -422,7 +422,7 @@ PrepareSummary prepare_dataset(const PrepareOptions &o) {
     // Imputation on the signal scale, then log1p.
     for (int c = 0; c < cells; ++c)
         for (int m = 0; m < marks; ++m) {
-            int t = track_of[static_cast<size_t>(c * marks + m)];
+            int t = track_of[static_cast<size_t>(c) * marks + m];
             std::string key = "track:" + cell_types[c] + ":" + o.marks[m];
             if (t >= 0) {
                 dataset.extra_metadata.emplace_back(key, tracks[static_cast<size_t>(t)].path);

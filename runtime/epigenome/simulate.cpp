@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <numeric>
 #include <sys/stat.h>
@@ -174,7 +175,7 @@ Genome lay_out_genome(int gene_count, double scale, Random &random) {
         double share = gene_count * static_cast<double>(genome.chromosomes[c].length) / total;
         count[c] = static_cast<int>(share);
         assigned += count[c];
-        remainders.push_back({share - count[c], c});
+        remainders.emplace_back(share - count[c], c);
     }
     std::stable_sort(remainders.begin(), remainders.end(),
                      [](const auto &a, const auto &b) { return a.first > b.first; });
@@ -197,7 +198,8 @@ Genome lay_out_genome(int gene_count, double scale, Random &random) {
             fail(
                 "the genome is too small for {} genes ({} needs {} bases for its {} genes but has {}): raise "
                 "--genome-scale",
-                gene_count, genome.chromosomes[c].name, used + 1000 * count[c], count[c], length);
+                gene_count, genome.chromosomes[c].name, used + 1000 * static_cast<int64_t>(count[c]),
+                count[c], length);
         std::vector<double> gaps(count[c] + 1);
         double gap_sum = 0;
         for (auto &gap : gaps) gap_sum += (gap = random.exponential(1.0));
@@ -230,7 +232,7 @@ public:
     // are 0 (left uncovered), the rest exponential around `mean`.
     void background(double mean, Random &random) {
         int64_t cell = 0;
-        const int64_t cells = static_cast<int64_t>(values_.size());
+        const auto cells = static_cast<int64_t>(values_.size());
         while (cell < cells) {
             int64_t run = 1 + static_cast<int64_t>(random.exponential(80.0));
             float value = random.bernoulli(0.5) ? 0.f : static_cast<float>(random.exponential(mean));
@@ -280,7 +282,7 @@ public:
         starts.clear();
         ends.clear();
         values.clear();
-        const int64_t cells = static_cast<int64_t>(values_.size());
+        const auto cells = static_cast<int64_t>(values_.size());
         for (int64_t cell = 0; cell < cells;) {
             float value = values_[cell];
             int64_t next = cell + 1;
@@ -338,7 +340,7 @@ void random_features(SignalGrid &grid, Mark mark, const Exclusions &exclusions, 
         return;
     }
     const double expected = kind.density * static_cast<double>(grid.length());
-    const int64_t count = static_cast<int64_t>(expected + random.uniform());
+    const auto count = static_cast<int64_t>(expected + random.uniform());
     for (int64_t i = 0; i < count; ++i) {
         double center = random.uniform(0, static_cast<double>(grid.length()));
         double width = random.uniform(kind.min_width, kind.max_width);
@@ -504,8 +506,8 @@ SimulateSummary simulate_epigenome(const SimulateOptions &o) {
     for (int c = 0; c < kChromosomeCount; ++c) {
         for (size_t g : genome.genes_on[c]) {
             const SimGene &gene = genome.genes[g];
-            exclusions[c].promoters.push_back({gene.tss - 3000, gene.tss + 3001});
-            exclusions[c].loci.push_back({gene.low() - 5000, gene.high() + 5001});
+            exclusions[c].promoters.emplace_back(gene.tss - 3000, gene.tss + 3001);
+            exclusions[c].loci.emplace_back(gene.low() - 5000, gene.high() + 5001);
         }
         std::sort(exclusions[c].promoters.begin(), exclusions[c].promoters.end());
     }
@@ -515,7 +517,7 @@ SimulateSummary simulate_epigenome(const SimulateOptions &o) {
     make_directory(dir + "tracks");
     std::atomic<int64_t> intervals_written{0};
     parallel_for(
-        static_cast<size_t>(cells * kMarks), o.threads, "simulate-epigenome", o.progress, [&](size_t t) {
+        static_cast<size_t>(cells) * kMarks, o.threads, "simulate-epigenome", o.progress, [&](size_t t) {
             const int c = static_cast<int>(t / kMarks);
             const Mark mark = static_cast<Mark>(t % kMarks);
             Random random(stream_seed(o.seed, 100 + t));
@@ -549,7 +551,7 @@ SimulateSummary simulate_epigenome(const SimulateOptions &o) {
         for (auto &gene : genome.genes) {
             const std::string &chrom = genome.chromosomes[gene.chrom].name;
             std::string attributes =
-                fmt::format("gene_id \"{}\"; gene_name \"{}\"; gene_type \"protein_coding\";", gene.id,
+                fmt::format(R"(gene_id "{}"; gene_name "{}"; gene_type "protein_coding";)", gene.id,
                             gene.id.substr(0, gene.id.find('.')));
             for (const char *feature : {"gene", "transcript"})
                 gtf.print("{}\tcauseway\t{}\t{}\t{}\t.\t{}\t.\t{}{}\n", chrom, feature, gene.low() + 1,
@@ -576,9 +578,9 @@ SimulateSummary simulate_epigenome(const SimulateOptions &o) {
         AtomicOutput manifest(dir + "tracks.tsv");
         manifest.print("cell_type\tmark\tpath\n");
         for (int c = 0; c < cells; ++c)
-            for (int m = 0; m < kMarks; ++m)
-                manifest.print("{}\t{}\ttracks/{}.{}.bigWig\n", cell_names[c], kMarkNames[m], cell_names[c],
-                               kMarkNames[m]);
+            for (auto kMarkName : kMarkNames)
+                manifest.print("{}\t{}\ttracks/{}.{}.bigWig\n", cell_names[c], kMarkName, cell_names[c],
+                               kMarkName);
         manifest.commit();
     }
 

@@ -25,7 +25,7 @@ Adam::Adam(int64_t size, AdamSettings settings)
 void Adam::step(float *parameters, const float *gradients, double lr) {
     ++steps_;
     // As torch.optim.Adam: the bias corrections in double, handed to the float update as scalars.
-    const double t = static_cast<double>(steps_);
+    const auto t = static_cast<double>(steps_);
     const double bias1 = 1 - std::pow(settings_.beta1, t), bias2 = 1 - std::pow(settings_.beta2, t);
     const double step_size = lr / bias1, bias2_sqrt = std::sqrt(bias2);
     const int n = static_cast<int>(size());

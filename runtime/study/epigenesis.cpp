@@ -299,6 +299,7 @@ EpigenesisResult epigenesis_work(PecnnNetwork &network, const Dataset &data,
                                              {"batch", o.batch}};
     // Also removes the temporaries a SIGKILL left beside the work files.
     std::vector<std::string> work_files;
+    work_files.reserve(genes.size());
     for (int64_t g : genes) work_files.push_back(gene_work_path(work, data, g));
     open_work_folder(work, settings, work_files);
 

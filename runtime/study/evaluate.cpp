@@ -187,7 +187,7 @@ EvaluateResult evaluate_pecnn(const EvaluateOptions &o) {
         chart.baseline_pearson.push_back(s.ridge_pearson);
         chart.baseline_spearman.push_back(s.ridge_spearman);
     }
-    chart.groups.push_back("mean");
+    chart.groups.emplace_back("mean");
     chart.network_pearson.push_back(result.mean.network_pearson);
     chart.network_spearman.push_back(result.mean.network_spearman);
     chart.baseline_pearson.push_back(result.mean.ridge_pearson);

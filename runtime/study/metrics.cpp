@@ -79,7 +79,7 @@ void RidgeRegression::add(const float *x, const float *y, int64_t rows) {
 
 void RidgeRegression::decompose() {
     if (n_ < 2) fail("ridge regression: {} known targets to fit, at least 2 needed", n_);
-    const double n = static_cast<double>(n_);
+    const auto n = static_cast<double>(n_);
     // Centring moves the intercept out of the penalty: C = sum x x^T - n mean mean^T.
     const Eigen::VectorXd mean_x = sum_x_ / n;
     Eigen::MatrixXd centred = gram_.selfadjointView<Eigen::Lower>();
@@ -100,7 +100,7 @@ RidgeRegression::Fit RidgeRegression::solve(double lambda) {
     fit.lambda = lambda;
     const Eigen::VectorXd scaled = projected_xy_.array() / (eigenvalues_.array() + lambda);
     fit.weights = eigenvectors_ * scaled;
-    const double n = static_cast<double>(n_);
+    const auto n = static_cast<double>(n_);
     fit.intercept = sum_y_ / n - (sum_x_ / n).dot(fit.weights);
     return fit;
 }

@@ -98,7 +98,7 @@ std::pair<double, double> smooth_objective(PecnnNetwork &network, const float *w
         squares =
             static_cast<double>(network.compute_gradients(w, targets, genes, cells, grad, predictions)) *
             known;
-        const float scale = static_cast<float>(known);
+        const auto scale = static_cast<float>(known);
         for (size_t i = 0; i < size; ++i) grad[i] *= scale;
     }
     double penalty = 0;
@@ -330,7 +330,7 @@ OptimizeSummary optimize_expression(const OptimizeOptions &o) {
             fail("{} and {} would share the work file {}/{} (a gene given twice?): {}",
                  table[genes[other->second]].gene_id, id, work, name,
                  o.targets.empty() ? "--genes " + o.genes : o.targets);
-        work_paths.push_back(work + "/" + name);
+        work_paths.push_back(fmt::format("{}/{}", work, name));
         gene_list += id + "\n";
     }
     // What a gene's work file depends on: its batch (the gene list and --batch), its targets and the

@@ -196,7 +196,7 @@ TrainSummary train_pecnn(const TrainOptions &o) {
     Adam adam(network.packed_size(), AdamSettings{o.lr});
     const std::string settings = encode_training_settings(settings_of(o, data, config));
     const TrainingCheckpointFormat format = checkpoint_format(network);
-    const size_t parameter_count = static_cast<size_t>(network.packed_size());
+    const auto parameter_count = static_cast<size_t>(network.packed_size());
     TrainingState state;
     state.rng.seed(o.seed);
     if (o.resume) {

@@ -1,6 +1,7 @@
 #include "causeway/study/training_state.h"
 
 #include <cmath>
+#include <iterator>
 #include <map>
 #include <sstream>
 
@@ -90,7 +91,8 @@ void TrainingState::end_epoch(bool validate, double train_loss, double valid_los
 
 std::string encode_training_settings(const std::vector<std::pair<std::string, std::string>> &settings) {
     std::string text;
-    for (auto &[key, value] : settings) text += key + "\t" + value + "\n";
+    for (const auto &[key, value] : settings)
+        fmt::format_to(std::back_inserter(text), "{}\t{}\n", key, value);
     return text;
 }
 

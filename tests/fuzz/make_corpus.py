@@ -154,6 +154,15 @@ def main():
     put("regions", "gzip", b"\x1f" + gzip.compress(b"chr1\t60\t61\n", mtime=0))
     put("regions", "nul", b"\x09" + b"chr1\t40\t60\tfirst\x00chr1\t1\t2\n")
 
+    # Labeled regions (train-seq): byte 0 length - 1, byte 1 bit 0 tasks by name ("b,a"), then the label table
+    # and the BED file joined by the fuzzer's file separator.
+    labels = b"region\ta\tb\nfirst\t1\t0\nsecond\t0\t1\nthird\t1\t1\n"
+    bed = b"chr1\t40\t60\tfirst\n2\t10\t30\tsecond\nchr1\t90\t100\tthird\n"
+    put("labels", "all_tasks", b"\x0f\x00" + labels + SEPARATOR + bed)
+    put("labels", "named_tasks", b"\x0f\x01" + labels + SEPARATOR + bed)
+    put("labels", "gzip_bed", b"\x07\x00" + labels + SEPARATOR + gzip.compress(bed, mtime=0))
+    put("labels", "missing_label", b"\x07\x00" + labels.replace(b"third\t1\t1\n", b"") + SEPARATOR + bed)
+
 
 if __name__ == "__main__":
     main()

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "buffer_fill.h"
 #include "causeway/dataset.h"
 #include "causeway/error.h"
 #include "causeway/pecnn_model.h"
@@ -251,9 +252,9 @@ namespace {
 // of printing and aborting.
 TEST(PipelineErrors, HalideErrorBecomesCausewayError) {
     Halide::Runtime::Buffer<float> input(32, 40, 3), weight(11, 16, 32), bias(32), output(32, 40, 3);
-    input.fill(1.f);
-    weight.fill(0.f);
-    bias.fill(0.f);
+    causeway::detail::fill(input, 1.f);
+    causeway::detail::fill(weight, 0.f);
+    causeway::detail::fill(bias, 0.f);
     try {
         detail::check_pipeline(pecnn_conv_hidden(input, weight, bias, 1, output), "pecnn_conv_hidden");
         ADD_FAILURE() << "no error for a weight with 16 input channels on a 32-channel input";

@@ -10,6 +10,7 @@
 #include <HalideBuffer.h>
 #include <gtest/gtest.h>
 
+#include "buffer_fill.h"
 #include "causeway/dataset.h"
 #include "causeway/pecnn_model.h"
 #include "causeway/pecnn_network.h"
@@ -189,7 +190,7 @@ TEST_P(PecnnCase, BackwardMatchesPropagateAdjoints) {
     Buffer<float> input(const_cast<float *>(l.data->inputs()), L, M, C, G);
     Buffer<float> eq_w(K, CI, H, D), eq_b(H, D);
     int dil[3] = {1, 1, 1};
-    eq_w.fill(0.f);
+    causeway::detail::fill(eq_w, 0.f);
     for (int i = 0; i < D; ++i) {
         const int ci_n = i == 0 ? M : H;
         for (int co = 0; co < H; ++co) {
@@ -308,6 +309,27 @@ TEST(PecnnInit, SameSeedSameModelAndPyTorchBounds) {
     var /= w.size();
     EXPECT_NEAR(mean, 0.0, 0.05 * bound1);
     EXPECT_NEAR(var, bound1 * bound1 / 3, 0.05 * bound1 * bound1 / 3);
+}
+
+// detail::fill (Buffer::fill without Halide 14's UBSan report) against a coordinate loop: a dense buffer, and
+// a crop of it (strided, not dense) that must leave everything outside untouched.
+TEST(BufferFill, DenseAndCroppedMatchCoordinateLoop) {
+    Halide::Runtime::Buffer<float> whole(5, 4, 3);
+    detail::fill(whole, 2.f);
+    for (int z = 0; z < 3; ++z)
+        for (int y = 0; y < 4; ++y)
+            for (int x = 0; x < 5; ++x) ASSERT_EQ(whole(x, y, z), 2.f);
+    Halide::Runtime::Buffer<float> crop = whole.cropped(0, 1, 3).cropped(2, 1, 1);
+    detail::fill(crop, -1.f);
+    for (int z = 0; z < 3; ++z)
+        for (int y = 0; y < 4; ++y)
+            for (int x = 0; x < 5; ++x) {
+                const bool inside = x >= 1 && x < 4 && z == 1;
+                EXPECT_EQ(whole(x, y, z), inside ? -1.f : 2.f) << x << "," << y << "," << z;
+            }
+    Halide::Runtime::Buffer<int32_t> ints(7);
+    detail::fill(ints, 3);
+    for (int x = 0; x < 7; ++x) EXPECT_EQ(ints(x), 3);
 }
 
 } // namespace

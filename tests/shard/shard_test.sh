@@ -23,6 +23,25 @@ same_folder() {
     while read -r f; do same "$1/$f" "$2/$f"; done <<<"$listing_a"
 }
 
+# merge_matches_whole RUN PREFIX TABLE [SAYS]: for N = 2 and 3, `RUN --out $work/PREFIXk.ofN --shard k/N` for
+# every k (no shard may write TABLE, which only the whole run writes), then `causeway merge` into $work/mergedN,
+# run from / (the shards' folder is in their manifests), must hold $work/all's files with the same bytes (and
+# say SAYS on stderr).
+merge_matches_whole() {
+    local run=$1 prefix=$2 table=$3 says=${4:-} n k shards
+    for n in 2 3; do
+        shards=()
+        for k in $(seq 1 "$n"); do
+            "$run" --out "$work/$prefix$k.of$n" --shard "$k/$n"
+            [ ! -e "$work/$prefix$k.of$n/$table" ] || fail "a shard wrote $table"
+            shards+=("$work/$prefix$k.of$n")
+        done
+        (cd / && run 0 "$causeway" merge --out "$work/merged$n" "${shards[@]}") || exit 1
+        [ -z "$says" ] || contains "$work/err" "$says"
+        same_folder "$work/all" "$work/merged$n"
+    done
+}
+
 # A small genome whose first TFs are renamed to the fixture model's tasks (as deepmr_cli_test.sh).
 world() {
     run 0 "$causeway" simulate-genome --out "$work/world" --regions 300 --length 60 --tfs 3 --seed 4
@@ -130,17 +149,7 @@ last = float(open(sys.argv[1] + "/loss.tsv").read().split()[-1])
 print(f"loss.tsv {last:.8g}, achieved.tsv {mse:.8g}, bound {bound:.3g}")
 sys.exit(0 if len(rows) == 20 and abs(last - mse) <= bound else 1)
 PY
-    for n in 2 3; do
-        shards=()
-        for k in $(seq 1 $n); do
-            optimize --out "$work/o$k.of$n" --shard "$k/$n"
-            [ ! -e "$work/o$k.of$n/loss.tsv" ] || fail "a shard wrote the loss"
-            shards+=("$work/o$k.of$n")
-        done
-        run 0 "$causeway" merge --out "$work/merged$n" "${shards[@]}"
-        contains "$work/err" "0 genes computed, 4 gene batches resumed"
-        same_folder "$work/all" "$work/merged$n"
-    done
+    merge_matches_whole optimize o loss.tsv "0 genes computed, 4 gene batches resumed"
     # Resuming: one gene's work file gone (its batch of 3 is recomputed) and the tables.
     rm "$work/all/work/$(head -n 4 "$work/genes.txt" | tail -n 1).bin" "$work/all/loss.tsv" "$work/all/edits.tsv"
     optimize --out "$work/all"
@@ -158,16 +167,7 @@ epigenesis)
         --dataset "$root/data/default.dataset.safetensors" --genes "@$work/genes.txt" --marks H3K4me3,H3K27ac \
         --batch 4 --heatmaps 5 --truth "$root/data/default.truth.json" "$@"; }
     epigenesis --out "$work/all"
-    for n in 2 3; do
-        shards=()
-        for k in $(seq 1 $n); do
-            epigenesis --out "$work/e$k.of$n" --shard "$k/$n"
-            [ ! -e "$work/e$k.of$n/aggregate.tsv" ] || fail "a shard wrote the aggregate"
-            shards+=("$work/e$k.of$n")
-        done
-        run 0 "$causeway" merge --out "$work/merged$n" "${shards[@]}"
-        same_folder "$work/all" "$work/merged$n"
-    done
+    merge_matches_whole epigenesis e aggregate.tsv
     # Resuming: half the work files gone (a batch with any gene missing is recomputed).
     find "$work/all/work" -name '*.f32' | sort | awk 'NR % 2' | xargs rm -f
     rm "$work/all/epigenesis.tsv"
@@ -178,17 +178,8 @@ deepmr)
     world
     deepmr 0 --out "$work/all"
     [ -s "$work/all/manifest.json" ] || fail "no manifest in the output folder"
-    for n in 2 3; do
-        shards=()
-        for k in $(seq 1 $n); do
-            deepmr 0 --out "$work/d$k.of$n" --shard "$k/$n"
-            [ ! -e "$work/d$k.of$n/exposures.tsv" ] || fail "a shard wrote the meta-analysis"
-            shards+=("$work/d$k.of$n")
-        done
-        # The merge runs from elsewhere: the shards' folder is in their manifests.
-        (cd / && run 0 "$causeway" merge --out "$work/merged$n" "${shards[@]}") || exit 1
-        same_folder "$work/all" "$work/merged$n"
-    done
+    deepmr_ok() { deepmr 0 "$@"; }
+    merge_matches_whole deepmr_ok d exposures.tsv
     ;;
 resume)
     # A shard long enough to be killed mid-way (each region ~0.1 s), killed once some regions are done.
