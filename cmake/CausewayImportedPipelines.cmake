@@ -30,10 +30,12 @@ function(causeway_import_pipelines host_build)
                             "causeway (no cmake/${PROJECT_NAME}-pipelines.cmake there)")
     endif ()
     # The pipeline set depends on the target families (cuda adds NAME_cuda), so they must agree.
-    load_cache("${host_build}" READ_WITH_PREFIX _host_ CAUSEWAY_TARGETS)
+    load_cache("${host_build}" READ_WITH_PREFIX _host_ CAUSEWAY_TARGETS CAUSEWAY_CUDA_TARGET)
     if (NOT "${_host_CAUSEWAY_TARGETS}" STREQUAL "${CAUSEWAY_TARGETS}")
         message(FATAL_ERROR "CAUSEWAY_TARGETS='${CAUSEWAY_TARGETS}' differs from the pipelines' host build "
                             "(${host_build}: '${_host_CAUSEWAY_TARGETS}'); configure with the same list")
     endif ()
     include("${export}")
+    # What the host compiled the CUDA variants for (generators/CMakeLists.txt sets it there; --version says it).
+    set(CAUSEWAY_CUDA_TARGET "${_host_CAUSEWAY_CUDA_TARGET}" PARENT_SCOPE)
 endfunction()

@@ -85,6 +85,7 @@ template <typename G> void schedule_pecnn_readout_backward(G &gen, const Halide:
 
     // Ties are counted only for max pooling.
     gen.ties.compute_at(gen.pool_grad, gen.g).vectorize(gen.ch, vector);
+    gen.ties.update().vectorize(gen.ch, vector); // the count over cells, a vector of channels at a time
     gen.pool_grad.vectorize(gen.ch, vector).parallel(gen.g).specialize(gen.pooling == 0);
     gen.pooled.vectorize(gen.ch, vector).parallel(gen.g);
 }
