@@ -11,6 +11,7 @@
 #include "Halide.h"
 
 #include "schedules/pecnn_adam_schedule.h"
+#include "schedules/pecnn_target.h"
 
 namespace {
 
@@ -18,6 +19,8 @@ using namespace Halide;
 
 class PecnnAdam : public Generator<PecnnAdam> {
 public:
+    // Tuning (schedules/tune/tune.py): the library name, which selects a checked-in tuned schedule.
+    GeneratorParam<std::string> pipeline{"pipeline", ""};
     Input<Buffer<float, 1>> parameter{"parameter"};
     Input<Buffer<float, 1>> gradient{"gradient"};
     Input<Buffer<float, 1>> exp_avg{"exp_avg"};
@@ -61,6 +64,7 @@ public:
 
     void schedule() {
         if (auto_schedule) return;
+        if (causeway::apply_tuned_schedule(*this, get_target())) return;
         causeway::schedule_pecnn_adam(*this, get_target());
     }
 };

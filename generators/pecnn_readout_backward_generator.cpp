@@ -8,6 +8,7 @@
 
 #include "generators/pecnn_readout_algorithm.h"
 #include "schedules/pecnn_readout_schedule.h"
+#include "schedules/pecnn_target.h"
 
 namespace {
 
@@ -15,6 +16,8 @@ using namespace Halide;
 
 class PecnnReadoutBackward : public Generator<PecnnReadoutBackward> {
 public:
+    // Tuning (schedules/tune/tune.py): the library name, which selects a checked-in tuned schedule.
+    GeneratorParam<std::string> pipeline{"pipeline", ""};
     Input<Buffer<float, 4>> hidden{"hidden"};
     Input<Buffer<float, 4>> invariant{"invariant"};
     Input<Buffer<float, 2>> readout_weight{"readout_weight"};
@@ -99,6 +102,7 @@ public:
 
     void schedule() {
         if (auto_schedule) return;
+        if (causeway::apply_tuned_schedule(*this, get_target())) return;
         causeway::schedule_pecnn_readout_backward(*this, get_target());
     }
 };

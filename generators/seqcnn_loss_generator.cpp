@@ -11,6 +11,7 @@
 //   labels, grad_logits (t, b), t over the tasks only.
 #include "Halide.h"
 
+#include "schedules/pecnn_target.h"
 #include "schedules/seqcnn_loss_schedule.h"
 
 namespace {
@@ -19,6 +20,8 @@ using namespace Halide;
 
 class SeqcnnLoss : public Generator<SeqcnnLoss> {
 public:
+    // Tuning (schedules/tune/tune.py): the library name, which selects a checked-in tuned schedule.
+    GeneratorParam<std::string> pipeline{"pipeline", ""};
     Input<Buffer<float, 2>> features{"features"};
     Input<Buffer<float, 3>> weight{"weight"};
     Input<Buffer<float, 1>> bias{"bias"};
@@ -60,6 +63,7 @@ public:
 
     void schedule() {
         if (auto_schedule) return;
+        if (causeway::apply_tuned_schedule(*this, get_target())) return;
         causeway::schedule_seqcnn_loss(*this, get_target());
     }
 };

@@ -15,6 +15,7 @@
 // by the batch) or the batch's.
 #include "Halide.h"
 
+#include "schedules/pecnn_target.h"
 #include "schedules/seqcnn_pool_backward_schedule.h"
 
 namespace {
@@ -23,6 +24,8 @@ using namespace Halide;
 
 class SeqcnnPoolBackward : public Generator<SeqcnnPoolBackward> {
 public:
+    // Tuning (schedules/tune/tune.py): the library name, which selects a checked-in tuned schedule.
+    GeneratorParam<std::string> pipeline{"pipeline", ""};
     Input<Buffer<float, 3>> activation{"activation"};
     Input<Buffer<float, 3>> grad_pooled{"grad_pooled"};
     Input<Buffer<float, 3>> mask{"mask"};
@@ -56,6 +59,7 @@ public:
 
     void schedule() {
         if (auto_schedule) return;
+        if (causeway::apply_tuned_schedule(*this, get_target())) return;
         causeway::schedule_seqcnn_pool_backward(*this, get_target());
     }
 };

@@ -1,12 +1,10 @@
 #include "causeway/seqcnn_ism.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <iterator>
 
@@ -176,10 +174,8 @@ std::vector<float> seqcnn_one_hot(const std::string &bases) {
     const size_t length = bases.size();
     std::vector<float> one_hot(4 * length, 0.f);
     for (size_t x = 0; x < length; ++x) {
-        // Lowercase is soft-masked sequence, still read; IUPAC ambiguity codes count as N.
-        static const char kBases[] = "ACGT";
-        const char *found = std::strchr(kBases, std::toupper(static_cast<unsigned char>(bases[x])));
-        if (found && *found) one_hot[(found - kBases) * length + x] = 1.f;
+        const int code = seqcnn_base_code(bases[x]);
+        if (code < 4) one_hot[code * length + x] = 1.f;
     }
     return one_hot;
 }

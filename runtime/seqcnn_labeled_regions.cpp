@@ -85,28 +85,7 @@ SeqcnnLabeledRegions seqcnn_read_labeled_regions(const std::string &fasta_path,
         data.names.push_back(region.name);
         data.chroms.push_back(region.chrom);
         const std::string bases = fasta.fetch(region.chrom, region.start, region.start + length);
-        for (char b : bases) {
-            switch (b) {
-            case 'A':
-            case 'a':
-                data.bases.push_back(0);
-                break;
-            case 'C':
-            case 'c':
-                data.bases.push_back(1);
-                break;
-            case 'G':
-            case 'g':
-                data.bases.push_back(2);
-                break;
-            case 'T':
-            case 't':
-                data.bases.push_back(3);
-                break;
-            default:
-                data.bases.push_back(4);
-            }
-        }
+        for (char b : bases) data.bases.push_back(static_cast<uint8_t>(seqcnn_base_code(b)));
     }
     return data;
 }

@@ -41,21 +41,6 @@ std::string upper(std::string s) {
     return s;
 }
 
-int base_index(char base) {
-    switch (std::toupper(static_cast<unsigned char>(base))) {
-    case 'A':
-        return 0;
-    case 'C':
-        return 1;
-    case 'G':
-        return 2;
-    case 'T':
-        return 3;
-    default:
-        return -1;
-    }
-}
-
 // htslib warns once per contig or INFO key missing from a header (common and harmless here) and reports
 // its own parse errors; only the latter are shown while this lives.
 class HtsLogErrorsOnly {
@@ -230,11 +215,11 @@ ReadVariants read_variants(const ScoreVariantsOptions &o, const IndexedFasta &fa
                 skip(r, a, "indel", where);
             else if (ref.size() > 1)
                 skip(r, a, "multi-base substitution (MNP)", where);
-            else if (base_index(alt[0]) < 0)
+            else if (seqcnn_base_code(alt[0]) == 4)
                 skip(r, a, "ALT not ACGT", where);
-            else if (base_index(ref[0]) < 0)
+            else if (seqcnn_base_code(ref[0]) == 4)
                 skip(r, a, "REF not ACGT", where); // an N in the genome cannot be substituted
-            else if (base_index(alt[0]) == base_index(ref[0]))
+            else if (seqcnn_base_code(alt[0]) == seqcnn_base_code(ref[0]))
                 skip(r, a, "ALT equals REF", where);
             else if (off_chrom && o.edge == VariantEdge::Skip)
                 skip(r, a, "window off the chromosome end", where);
@@ -244,7 +229,7 @@ ReadVariants read_variants(const ScoreVariantsOptions &o, const IndexedFasta &fa
                 v.allele = a;
                 v.fasta_chrom = found->second;
                 v.position = position;
-                v.alt = static_cast<uint8_t>(base_index(alt[0]));
+                v.alt = static_cast<uint8_t>(seqcnn_base_code(alt[0]));
                 v.chrom = chrom;
                 v.id = id;
                 v.ref = ref;

@@ -149,6 +149,8 @@ class Candidate:
         self.x_block = x_block
         self.runner = None
         self.schedule_h = None
+        self.body = None  # an autoscheduler's schedule as the checked-in header's body (checkin_body)
+        self.checkin_error = None  # why that body could not be made; such a candidate cannot win
         self.times = []
         self.error = None
 
@@ -195,6 +197,13 @@ def build_candidate(args, pipeline, generator_exe, generator, cand, folder, runn
     run(command, env=env)
     if cand.method == "autoscheduler":
         cand.schedule_h = os.path.join(folder, f"{pipeline}.schedule.h")
+        # A schedule whose source cannot be checked in is still timed (for the table) but cannot win.
+        try:
+            cand.body = checkin_body(pipeline, target_family(args.target), cand.schedule_h)
+        except RuntimeError as error:
+            cand.checkin_error = str(error)
+            with open(os.path.join(folder, "checkin-error.log"), "w") as f:
+                f.write(cand.checkin_error)
     if runnable:
         cand.runner = os.path.join(folder, "run")
         run(["c++", "-std=c++17", rungen_object(args.work), os.path.join(folder, f"{pipeline}.registration.cpp"),
@@ -217,7 +226,7 @@ def rungen_inputs(runner):
 def outputs_equal(args, pipeline, hand, cand, folder):
     """Runs both on the same random input and compares every output (.tmp files) within --tolerance."""
     described = run([hand.runner, "--describe"])
-    outputs = re.findall(r'Output "(\w+)"', described)
+    outputs = re.findall(r'Output "([\w.]+)"', described)  # a Tuple output's are NAME.0, NAME.1, ...
     files = {}
     for who in (hand, cand):
         assignments = []
@@ -304,6 +313,127 @@ def c_identifier(text):
     return re.sub(r"[^A-Za-z0-9]", "_", text)
 
 
+TAIL_STRATEGIES = ("RoundUp", "GuardWithIf", "Predicate", "PredicateLoads", "PredicateStores", "ShiftInwards",
+                   "Auto")
+
+
+def declare_named_funcs(text):
+    """Li2018 (unlike Adams2019 and Mullapudi2016) emits the schedule calls alone: Funcs by their unique
+    names (`prediction$1.compute_root()`), loop variables (`split(c, v4, v5, 8, ShiftInwards)`) and tail
+    strategies unqualified, none of them declared. Declares each Func through causeway::pipeline_func (by
+    name), each variable by name (a Var, or an RVar where it names a reduction dimension, `r$x`, or one split
+    or fused from reduction dimensions only), qualifies the tail strategies, and turns `$` in names into `_`."""
+    head, sep, rest = text.partition("    using ::Halide::Var;\n")
+    if not sep:
+        raise RuntimeError("no `using ::Halide::Var;` line in the emitted schedule")
+    close = rest.rindex("}")
+    statements, tail = rest[:close], rest[close:]
+    # Li2018 sometimes leaves out the `;` that ends a statement (after an rfactor's intermediate's update):
+    # a line that starts a new statement ends the one before.
+    lines = []
+    for line in statements.splitlines():
+        previous = next((l.strip() for l in reversed(lines) if l.strip()), ";")
+        if re.match(r"    [A-Za-z_]", line) and not previous.endswith((";", "{", "}")):
+            lines.append("    ;")
+        lines.append(line)
+    statements = "\n".join(lines) + "\n"
+    # `NAME = F.update(0).rfactor(...)...`: a Func the schedule makes, declared where it is assigned.
+    made = re.findall(r"^    ([A-Za-z_][\w$]*) = ", statements, re.MULTILINE)
+    statements = re.sub(r"^    ([A-Za-z_][\w$]*) = ", r"    Func \1 = ", statements, flags=re.MULTILINE)
+    funcs, variables = [], {}  # funcs: the pipeline's, by name; variables: name -> is an RVar
+    def note(name, rvar):
+        if name not in variables:
+            variables[name] = rvar
+    for statement in statements.split(";"):
+        match = re.match(r"\s*(?:Func )?([A-Za-z_][\w$]*)", statement)
+        if not match:
+            continue
+        if match.group(1) not in funcs + made:
+            funcs.append(match.group(1))
+    for statement in statements.split(";"):
+        for method, arguments in re.findall(r"\.(\w+)\(([^()]*)\)", statement):
+            # rfactor({{r217, v44}, ...}) pairs a reduction variable with the pure one it becomes.
+            names = [a.strip() for a in arguments.replace("{", "").replace("}", "").split(",")]
+            names = [a for a in names if re.fullmatch(r"[A-Za-z_][\w$]*", a) and a not in funcs + made
+                     and a not in TAIL_STRATEGIES and a != "true" and a != "false"]
+            if not names or method == "update":
+                continue
+            if method == "split":  # split(old, outer, inner, ...): the new ones are the old one's kind
+                rvar = variables.get(names[0], "$" in names[0])
+                for name in names:
+                    note(name, rvar)
+            elif method == "rfactor":  # rfactor({{rvar, var}, ...})
+                for rvar, var in zip(names[0::2], names[1::2]):
+                    note(rvar, True)
+                    note(var, False)
+            elif method == "fuse":  # fuse(inner, outer, fused)
+                rvar = all(variables.get(n, "$" in n) for n in names[:2])
+                for name in names[:2]:
+                    note(name, "$" in name)
+                for name in names[2:]:
+                    note(name, rvar)
+            else:
+                for name in names:
+                    note(name, "$" in name)
+    def identifier(name):
+        return name.replace("$", "_")
+    identifiers = [identifier(n) for n in funcs + made + list(variables)]
+    if len(set(identifiers)) != len(identifiers):
+        raise RuntimeError(f"two emitted names map to one C++ identifier: {sorted(identifiers)}")
+    declarations = [f'    Func {identifier(f)} = ::causeway::pipeline_func(pipeline, "{f}");' for f in funcs]
+    declarations += [f'    {"RVar" if rvar else "Var"} {identifier(v)}("{v}");' for v, rvar in variables.items()]
+    for name in sorted(funcs + made + list(variables), key=len, reverse=True):
+        if "$" in name:
+            statements = re.sub(re.escape(name) + r"(?![\w$])", identifier(name), statements)
+    statements = re.sub(r"(?<![\w:])(" + "|".join(TAIL_STRATEGIES) + r")\b", r"TailStrategy::\1", statements)
+    return head + sep + "\n".join(declarations) + "\n" + statements + tail
+
+
+def checkin_body(pipeline, family, schedule_h):
+    """The autoscheduler's emitted schedule as the body of a checked-in header: apply_schedule_PIPELINE
+    renamed per family, declarations added where the autoscheduler left them out (Li2018), and checked to
+    compile against Halide.h and tuned_schedule.h, so that no header is written that the build cannot use."""
+    emitted = open(schedule_h).read()
+    apply_name = f"apply_schedule_{c_identifier(family)}_{pipeline}"
+    emitted = emitted.replace(f"apply_schedule_{pipeline}(", f"{apply_name}(")
+    if not re.search(r"pipeline\.get_func\(", emitted):
+        emitted = declare_named_funcs(emitted)
+    # The emitted function need not use its target; the build is -Wextra -Werror.
+    emitted = re.sub(r"(::Halide::Target target\s*\)\s*\{\n)", r"\1    (void)target;\n", emitted, count=1)
+    emitted = re.sub(r"#ifndef \w+\n#define \w+\n", "", emitted, count=1)
+    emitted = re.sub(r"#endif\s*(//.*)?\s*$", "", emitted.rstrip())
+    body = emitted.strip() + "\n"
+    # Mullapudi2016 too can use loop variables it never declares (`reorder(co, rx$x, ci, k, n)`): each name
+    # the compiler reports undeclared becomes a Var (an RVar where it names a reduction dimension, `r$x`).
+    for _ in range(4):
+        errors = compile_check(body)
+        if not errors:
+            return body
+        undeclared = sorted(set(re.findall(r"[‘'`]([A-Za-z_][\w$]*)[’'] was not declared in this scope", errors)))
+        if not undeclared:
+            break
+        declarations = "".join(f'    {"RVar" if "$" in n else "Var"} {n.replace("$", "_")}("{n}");\n'
+                               for n in undeclared)
+        body = re.sub(r"(    using ::Halide::Var;\n)", lambda m: m.group(1) + declarations, body, count=1)
+        for name in undeclared:
+            if "$" in name:
+                body = re.sub(r"(?<![\w$\"])" + re.escape(name) + r"(?![\w$])", name.replace("$", "_"), body)
+    raise RuntimeError(f"the emitted schedule does not compile as a header:\n{errors[-3000:]}")
+
+
+def compile_check(body):
+    """The compiler's errors for a header body (empty when it compiles), as the build compiles it."""
+    with tempfile.NamedTemporaryFile("w", suffix=".cpp", delete=False) as f:
+        f.write('#include "Halide.h"\n#include "schedules/tuned/tuned_schedule.h"\n\n' + body)
+        check = f.name
+    try:
+        result = subprocess.run(["c++", "-std=c++17", "-fsyntax-only", "-Wall", "-Wextra", "-Wpedantic", "-Werror",
+                                 "-isystem", HALIDE_INCLUDE, f"-I{REPO}", check], capture_output=True, text=True)
+    finally:
+        os.unlink(check)
+    return "" if result.returncode == 0 else result.stderr
+
+
 def write_header(args, pipeline, generator, params, family, candidates, winner, started, load_start):
     hand = candidates[0]
     model, cores = machine_description()
@@ -339,6 +469,9 @@ def write_header(args, pipeline, generator, params, family, candidates, winner, 
             figure = "not timed"
         if cand.error:
             figure += f"; {cand.error}"
+        if cand.checkin_error:
+            first = next((l for l in cand.checkin_error.splitlines() if "error:" in l), "").strip()
+            figure += f"; not eligible: its emitted source does not compile as a header ({first[-160:]})"
         lines += paragraph(f"{cand.name}: {figure}" + ("  <- winner" if cand is winner else ""), indent="  ")
     if winner is hand:
         lines += paragraph(f"The hand schedule won unchanged (no candidate beat it by more than "
@@ -347,13 +480,7 @@ def write_header(args, pipeline, generator, params, family, candidates, winner, 
         lines += paragraph(f"Chosen with --winner {args.winner!r}, not by the timings above.")
     body = []
     if winner.method == "autoscheduler":
-        emitted = open(winner.schedule_h).read()
-        emitted = emitted.replace(f"apply_schedule_{pipeline}(", f"{apply_name}(")
-        # The emitted function need not use its target; the build is -Wextra -Werror.
-        emitted = re.sub(r"(::Halide::Target target\s*\)\s*\{\n)", r"\1    (void)target;\n", emitted, count=1)
-        emitted = re.sub(r"#ifndef \w+\n#define \w+\n", "", emitted, count=1)
-        emitted = re.sub(r"#endif\s*(//.*)?\s*$", "", emitted.rstrip())
-        body.append(emitted.strip() + "\n")
+        body.append(winner.body)
         entry = (f'    "{pipeline}", "{family}", TunedMethod::autoscheduler, 0,\n'
                  f"    [](Halide::Pipeline p, Halide::Target t) {{ ::{apply_name}(p, t); }}}};")
     else:
@@ -441,8 +568,15 @@ def tune(args, pipeline, spec):
         except RuntimeError as error:
             if cand is candidates[0]:
                 raise
+            # The whole error goes to the candidate's folder; the banner gets its last line.
+            log_path = os.path.join(folder, c_identifier(cand.name), "build-error.log")
+            with open(log_path, "w") as f:
+                f.write(str(error))
             reason = [line for line in str(error).splitlines() if line.strip()][-1]
-            cand.error = "build failed: " + reason.strip()[-200:]
+            status = re.search(r"failed \((-?\d+)\)", str(error))
+            if status and int(status.group(1)) < 0:  # subprocess reports death by signal N as -N
+                reason = f"killed by signal {-int(status.group(1))} ({reason.strip()})"
+            cand.error = "build failed: " + reason.strip()[-200:] + f" (whole error: {log_path})"
             log(f"  {cand.error}")
     if not runnable:
         log(f"{pipeline}: {args.target} cannot run on this machine: compiled every candidate, timed none, "
@@ -457,7 +591,7 @@ def tune(args, pipeline, spec):
         if not ok:
             cand.error = f"output differs from the hand schedule's ({detail})"
     benchmark(args, candidates)
-    complete = [c for c in candidates if c.times and len(c.times) == args.rounds]
+    complete = [c for c in candidates if c.times and len(c.times) == args.rounds and not c.checkin_error]
     fastest = min(complete, key=lambda c: c.ratio_to(hand))
     winner = hand
     if fastest is not hand and fastest.ratio_to(hand) < 1 - args.margin:
@@ -467,7 +601,7 @@ def tune(args, pipeline, spec):
         if fastest.ratio_to(hand) < 1 - args.margin:
             winner = fastest
     if args.winner:
-        chosen = [c for c in candidates if c.name == args.winner and c.times]
+        chosen = [c for c in candidates if c.name == args.winner and c.times and not c.checkin_error]
         if not chosen:
             fail(f"{pipeline}: --winner {args.winner} is not a candidate that ran")
         winner = chosen[0]
@@ -477,7 +611,8 @@ def tune(args, pipeline, spec):
               "median_ms": {c.name: (c.median() if c.times else None) for c in candidates},
               "ratio_to_hand": {c.name: (c.ratio_to(hand) if c.times else None) for c in candidates},
               "times_ms": {c.name: c.times for c in candidates},
-              "errors": {c.name: c.error for c in candidates if c.error}}
+              "errors": {c.name: c.error for c in candidates if c.error},
+              "not_eligible": {c.name: c.checkin_error[-500:] for c in candidates if c.checkin_error}}
     log(f"{pipeline}: winner {winner.name} -> {os.path.relpath(path, REPO)}")
     return result
 
@@ -535,11 +670,20 @@ def main():
     for pipeline in args.pipelines:
         if pipeline not in known:
             fail(f"unknown pipeline {pipeline}: not a library in generators/CMakeLists.txt")
+    failed = []
     for pipeline in args.pipelines:
-        result = tune(args, pipeline, known[pipeline])
+        try:
+            result = tune(args, pipeline, known[pipeline])
+        except RuntimeError as error:
+            # One pipeline's failure (its hand schedule would not build or run) must not end the others'.
+            log(f"{pipeline}: not tuned: {error}")
+            failed.append(pipeline)
+            result = {"pipeline": pipeline, "target": args.target, "measured": False, "error": str(error)[-2000:]}
         if args.results:
             with open(args.results, "a") as f:
                 f.write(json.dumps(result) + "\n")
+    if failed:
+        fail(f"not tuned: {', '.join(failed)} (errors above)")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstring>
+#include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -35,6 +37,21 @@ inline const char *tuned_target_family(const Halide::Target &target) {
         return "x86-64-avx512";
     if (target.has_feature(T::AVX2)) return "x86-64-avx2";
     return "x86-64-sse41";
+}
+
+// A Func of the pipeline by its unique name. Li2018's emitted schedules name their Funcs (`prediction$1`)
+// where Adams2019 and Mullapudi2016 index them (pipeline.get_func(9)); tune.py declares them through this.
+// A name the pipeline lacks (the algorithm changed since tuning) stops the generator with that name.
+inline Halide::Func pipeline_func(const Halide::Pipeline &pipeline, const std::string &name) {
+    std::vector<Halide::Internal::Function> outputs;
+    for (const Halide::Func &output : pipeline.outputs()) outputs.push_back(output.function());
+    std::map<std::string, Halide::Internal::Function> functions =
+        Halide::Internal::build_environment(outputs);
+    auto found = functions.find(name);
+    if (found == functions.end())
+        throw std::runtime_error("tuned schedule: the pipeline has no Func named '" + name +
+                                 "' (retune it: schedules/tune/tune.py)");
+    return Halide::Func(found->second);
 }
 
 inline const TunedSchedule *find_tuned_schedule(const std::vector<const TunedSchedule *> &schedules,

@@ -56,7 +56,28 @@ std::vector<IsmRegion> seqcnn_ism_regions(const std::string &bed_path, const Ind
 std::vector<int> seqcnn_checked_tasks(const SeqcnnConfig &config, const std::vector<std::string> &names,
                                       const std::string &model_path);
 
-// One-hot [4, length] in A, C, G, T order (either case); N and every other letter give a zero column.
+// A base's one-hot row: 0, 1, 2, 3 for A, C, G, T (either case: lowercase is soft-masked sequence, still
+// read); 4 for N and every other letter (IUPAC ambiguity codes count as N).
+inline int seqcnn_base_code(char base) {
+    switch (base) {
+    case 'A':
+    case 'a':
+        return 0;
+    case 'C':
+    case 'c':
+        return 1;
+    case 'G':
+    case 'g':
+        return 2;
+    case 'T':
+    case 't':
+        return 3;
+    default:
+        return 4;
+    }
+}
+
+// One-hot [4, length] in A, C, G, T order (seqcnn_base_code); N and every other letter give a zero column.
 std::vector<float> seqcnn_one_hot(const std::string &bases);
 
 struct IsmOptions {
