@@ -54,19 +54,24 @@ public:
 
         // dL/d(pre-activation): ReLU passes the gradient where its output is positive (PyTorch's
         // convention at 0), and it is zero outside the bins (the forward pass's zero padding).
+        // Rows and input channels are clamped as well as bins: a schedule may compute register tiles
+        // rounded up past the last row or channel (values never stored), and those must read in bounds.
+        Expr row_count = output.dim(2).extent();
+        Expr input_channels = weight.dim(1).extent();
         Expr xc = clamp(x, 0, bins - 1);
-        Expr out = output(co, xc, n);
-        Expr out_grad = output_grad(co, xc, n);
+        Expr nc = clamp(n, 0, row_count - 1);
+        Expr out = output(co, xc, nc);
+        Expr out_grad = output_grad(co, xc, nc);
         if (pooled_output) {
-            Expr g = n / cells;
+            Expr g = nc / cells;
             out_grad = select(pooling == 0 || out == pooled(co, xc, g), pool_grad(co, xc, g), 0.f);
         }
         pre_grad(co, x, n) = select(x >= 0 && x < bins && out > 0.f, out_grad, 0.f);
-        weight_ci_inner(ci, co, k) = weight(k, ci, co);
+        weight_ci_inner(ci, co, k) = weight(k, clamp(ci, 0, input_channels - 1), co);
 
         r = RDom(0, channels_out, 0, kernel, "r");
         if (add_readout) {
-            grad(ci, x, n) = prediction_grad(n) * readout_weight(x, ci);
+            grad(ci, x, n) = prediction_grad(nc) * readout_weight(xc, clamp(ci, 0, input_channels - 1));
         } else {
             grad(ci, x, n) = 0.f;
         }

@@ -18,18 +18,22 @@ struct CpuBlock {
     int x_block;    // bins per register block: co_vectors * x_block accumulators stay in registers
 };
 
-inline CpuBlock pecnn_cpu_block(const Halide::Target &target) {
-    CpuBlock block;
-    block.vector = target.natural_vector_size<float>();
-    block.co_vectors = kPecnnChannelBlock / block.vector;
-    // AVX-512 and AArch64 have 32 vector registers, AVX2 and SSE 16: keep half of them as accumulators.
+// AVX-512 and AArch64 have 32 vector registers, AVX2 and SSE 16.
+inline int cpu_vector_registers(const Halide::Target &target) {
     // (Halide's avx512_* targets do not all set the plain AVX512 feature, so test each.)
     using T = Halide::Target;
     const bool avx512 = target.has_feature(T::AVX512) || target.has_feature(T::AVX512_Skylake) ||
                         target.has_feature(T::AVX512_Cannonlake) ||
                         target.has_feature(T::AVX512_SapphireRapids) || target.has_feature(T::AVX512_KNL);
-    const bool many_registers = avx512 || target.arch == T::ARM;
-    const int accumulators = many_registers ? 16 : 12;
+    return avx512 || target.arch == T::ARM ? 32 : 16;
+}
+
+inline CpuBlock pecnn_cpu_block(const Halide::Target &target) {
+    CpuBlock block;
+    block.vector = target.natural_vector_size<float>();
+    block.co_vectors = kPecnnChannelBlock / block.vector;
+    // Keep about half of the vector registers as accumulators.
+    const int accumulators = cpu_vector_registers(target) == 32 ? 16 : 12;
     block.x_block = std::max(1, accumulators / block.co_vectors);
     return block;
 }

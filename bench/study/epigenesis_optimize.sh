@@ -21,6 +21,7 @@ data=$root/data/default.dataset.safetensors
 model=$root/data/default.model.safetensors
 seq -f 'SIMG%06g' 1 "$optimize_genes" >"$work/genes.txt"
 optimize() {
+    rm -rf "$work/opt" # a finished folder would be resumed, not recomputed
     "$1" optimize --model "$model" --dataset "$data" --genes "@$work/genes.txt" --out "$work/opt" --heatmaps 0 \
         --threads "$threads" --steps "${STEPS:-200}" "${@:2}" 2>&1
 }

@@ -7,7 +7,8 @@ For each pipeline (a library name of generators/CMakeLists.txt, e.g. seqcnn_conv
   - one schedule per Halide 14 autoscheduler (auto_schedule=true, the plugin loaded with -p, machine_params
     of the machine it runs on),
 links each with Halide's RunGen driver (/usr/src/halide14/RunGenMain.cpp), checks that every candidate's
-output equals the hand schedule's on the same random input, and benchmarks them on estimate-sized random
+output equals the hand schedule's on the same random input (at the estimates and at two shrunken sets of
+sizes, see SMALL_SIZES), and benchmarks them on estimate-sized random
 inputs: several rounds, each round running every candidate once in a rotated order, each run reporting
 RunGen's best time of its samples. A candidate is judged by the median over rounds of its time / the hand
 schedule's time in the same round; the best one replaces the hand schedule only when that ratio is below
@@ -151,6 +152,7 @@ class Candidate:
         self.schedule_h = None
         self.body = None  # an autoscheduler's schedule as the checked-in header's body (checkin_body)
         self.checkin_error = None  # why that body could not be made; such a candidate cannot win
+        self.size_error = None  # wrong or failing at a shrunken size (valid at the estimate only): cannot win
         self.times = []
         self.error = None
 
@@ -223,33 +225,83 @@ def rungen_inputs(runner):
                         "--output_extents=estimate"]
 
 
-def outputs_equal(args, pipeline, hand, cand, folder):
-    """Runs both on the same random input and compares every output (.tmp files) within --tolerance."""
+def outputs_equal(args, pipeline, hand, cand, folder, size_args=None, label="estimate"):
+    """Runs both on the same random input and compares every output (.tmp files) within --tolerance.
+    size_args: RunGen arguments giving the inputs' and outputs' sizes (default: the estimates)."""
     described = run([hand.runner, "--describe"])
     outputs = re.findall(r'Output "([\w.]+)"', described)  # a Tuple output's are NAME.0, NAME.1, ...
     files = {}
     for who in (hand, cand):
         assignments = []
         for output in outputs:
-            path = os.path.join(folder, f"{c_identifier(who.name)}.{output}.tmp")
+            path = os.path.join(folder, f"{c_identifier(who.name)}.{label}.{output}.tmp")
             assignments.append(f"{output}={path}")
             files.setdefault(output, []).append(path)
         env = dict(os.environ, HL_NUM_THREADS=str(args.threads))
-        run([who.runner] + rungen_inputs(who.runner) + assignments, env=env)
+        try:
+            run([who.runner] + (size_args or rungen_inputs(who.runner)) + assignments, env=env)
+        except RuntimeError as error:
+            if who is hand:
+                raise
+            lines = [line for line in str(error).splitlines() if line.strip()]
+            return False, f"at {label} sizes it fails: {lines[-1].strip()[-200:] if lines else error}"
     worst = 0.0
     notes = []
     for output, (a, b) in files.items():
         x, y = read_tmp(a), read_tmp(b)
         if len(x) != len(y):
-            return False, f"{output}: {len(x)} vs {len(y)} values"
+            return False, f"{output} at {label} sizes: {len(x)} vs {len(y)} values"
         if not any(x):
             notes.append(f"{output} all zero on this input: compared nothing")
         for u, v in zip(x, y):
             error = abs(u - v) / max(1.0, abs(u))
             if not error <= args.tolerance:  # also catches NaN
-                return False, f"{output}: {u} vs {v}"
+                return False, f"{output} at {label} sizes: {u} vs {v}"
             worst = max(worst, error)
-    return True, "; ".join([f"max relative difference {worst:.2e}"] + notes)
+    return True, "; ".join([f"max relative difference {worst:.2e} at {label} sizes"] + notes)
+
+
+# The runtime calls every pipeline at sizes other than its estimates (a batch's last genes, one mark, a
+# short sequence). A schedule whose tails are valid only at the estimate (an autoscheduler's ShiftInwards
+# or RoundUp split by a factor larger than a smaller run's extent) must not win, so every candidate is also
+# run at these shrunken sizes: each estimated extent e > 12 becomes (e // 6) | 1 (odd, so no split factor
+# divides it), or 1. A size set the hand schedule itself refuses (extents whose relation the map breaks, e.g.
+# a pooled length) is left out and logged.
+SMALL_SIZES = {
+    "odd": lambda e: e if e <= 12 else (e // 6) | 1,
+    "tiny": lambda e: e if e <= 12 else 1,
+}
+
+
+def estimate_shapes(args, runner, folder):
+    """The extents RunGen gives each buffer input and each output at the estimates (its --verbose report)."""
+    described = run([runner, "--describe"])
+    outputs = re.findall(r'Output "([\w.]+)"', described)
+    assignments = [f"{o}={os.path.join(folder, 'shapes.' + o + '.tmp')}" for o in outputs]
+    env = dict(os.environ, HL_NUM_THREADS=str(args.threads))
+    report = subprocess.run([runner, "--verbose"] + rungen_inputs(runner) + assignments, env=env,
+                            capture_output=True, text=True, check=True).stderr
+    inputs, output_extents = {}, {}
+    for name, shape in re.findall(r"Input (\w+): Shape is (\[\[.*?\]\])", report):
+        inputs.setdefault(name, [dim[1] for dim in json.loads(shape)])
+    for name, shape in re.findall(r"Output ([\w.]+) is parsed from metadata as: (\[\[.*?\]\])", report):
+        output_extents.setdefault(name, [dim[1] for dim in json.loads(shape)])
+    return inputs, output_extents
+
+
+def small_size_args(runner, shapes, shrink):
+    inputs, output_extents = shapes
+    described = run([runner, "--describe"])
+    integer = {name for name, kind in re.findall(r'Input "(\w+)" is of type (\S+)', described)
+               if kind.startswith("Buffer<int") or kind.startswith("Buffer<uint")}
+    arguments = []
+    for name, extents in sorted(inputs.items()):
+        dims = ",".join(str(shrink(e)) for e in extents)
+        arguments.append(f"{name}={'zero' if name in integer else 'random:0'}:[{dims}]")
+    if output_extents:
+        first = next(iter(output_extents.values()))
+        arguments.append("--output_extents=[" + ",".join(str(shrink(e)) for e in first) + "]")
+    return arguments + ["--default_input_scalars=estimate"]
 
 
 def read_tmp(path):
@@ -434,7 +486,8 @@ def compile_check(body):
     return "" if result.returncode == 0 else result.stderr
 
 
-def write_header(args, pipeline, generator, params, family, candidates, winner, started, load_start):
+def write_header(args, pipeline, generator, params, family, candidates, winner, started, load_start,
+                 size_labels):
     hand = candidates[0]
     model, cores = machine_description()
     variable = f"tuned_{c_identifier(family)}_{pipeline}"
@@ -458,8 +511,9 @@ def write_header(args, pipeline, generator, params, family, candidates, winner, 
                        f"(a win: below {1 - args.margin:.2f}, confirmed by {args.rounds} more rounds of the "
                        f"winner against the hand schedule alone). Autoschedulers with machine_params="
                        f"{args.machine_params} (Adams2019 with beam {args.adams_beam} and its built-in cost "
-                       f"model). Every candidate's output equalled the hand schedule's within "
-                       f"{args.tolerance:g} (relative) before it was timed.")
+                       f"model). Every candidate timed had output equal to the hand schedule's within "
+                       f"{args.tolerance:g} (relative) at these sizes: {', '.join(size_labels)} (tune.py's "
+                       f"SMALL_SIZES: the estimates shrunk, where the hand schedule accepts them).")
     for cand in candidates:
         if cand.times:
             figure = f"{cand.median():.4g} ms, {cand.ratio_to(hand):.3f}x the hand time"
@@ -472,6 +526,8 @@ def write_header(args, pipeline, generator, params, family, candidates, winner, 
         if cand.checkin_error:
             first = next((l for l in cand.checkin_error.splitlines() if "error:" in l), "").strip()
             figure += f"; not eligible: its emitted source does not compile as a header ({first[-160:]})"
+        if cand.size_error:
+            figure += f"; not eligible: valid at the estimate only ({cand.size_error})"
         lines += paragraph(f"{cand.name}: {figure}" + ("  <- winner" if cand is winner else ""), indent="  ")
     if winner is hand:
         lines += paragraph(f"The hand schedule won unchanged (no candidate beat it by more than "
@@ -583,15 +639,36 @@ def tune(args, pipeline, spec):
             "wrote no header")
         return {"pipeline": pipeline, "target": args.target, "measured": False}
     hand = candidates[0]
+    size_sets = [("estimate", None)]
+    shapes = estimate_shapes(args, hand.runner, folder)
+    for label, shrink in SMALL_SIZES.items():
+        size_args = small_size_args(hand.runner, shapes, shrink)
+        try:
+            run([hand.runner] + size_args + [f"{o}={os.path.join(folder, 'probe.' + c_identifier(o) + '.tmp')}"
+                                             for o in shapes[1]],
+                env=dict(os.environ, HL_NUM_THREADS=str(args.threads)))
+            size_sets.append((label, size_args))
+        except RuntimeError as error:
+            lines = [line for line in str(error).splitlines() if line.strip()]
+            log(f"{pipeline}: no check at {label} sizes (the hand schedule refuses them: "
+                f"{lines[-1].strip()[-160:] if lines else error})")
     for cand in candidates[1:]:
         if cand.error:
             continue
-        ok, detail = outputs_equal(args, pipeline, hand, cand, folder)
-        log(f"{pipeline}: {cand.name} output vs hand: {detail}")
-        if not ok:
-            cand.error = f"output differs from the hand schedule's ({detail})"
+        for label, size_args in size_sets:
+            ok, detail = outputs_equal(args, pipeline, hand, cand, folder, size_args, label)
+            log(f"{pipeline}: {cand.name} output vs hand: {detail}")
+            if not ok:
+                # Wrong at the estimate: not timed. Wrong or failing at a smaller size only: timed for the
+                # table, but it cannot win.
+                if label == "estimate":
+                    cand.error = f"output differs from the hand schedule's ({detail})"
+                else:
+                    cand.size_error = detail
+                break
     benchmark(args, candidates)
-    complete = [c for c in candidates if c.times and len(c.times) == args.rounds and not c.checkin_error]
+    complete = [c for c in candidates
+                if c.times and len(c.times) == args.rounds and not c.checkin_error and not c.size_error]
     fastest = min(complete, key=lambda c: c.ratio_to(hand))
     winner = hand
     if fastest is not hand and fastest.ratio_to(hand) < 1 - args.margin:
@@ -601,18 +678,22 @@ def tune(args, pipeline, spec):
         if fastest.ratio_to(hand) < 1 - args.margin:
             winner = fastest
     if args.winner:
+        # (A forced winner may be one valid at the estimate only - tune.smoke checks in such a Li2018 header -
+        # but never one whose source does not compile.)
         chosen = [c for c in candidates if c.name == args.winner and c.times and not c.checkin_error]
         if not chosen:
             fail(f"{pipeline}: --winner {args.winner} is not a candidate that ran")
         winner = chosen[0]
-    path = write_header(args, pipeline, generator, params, family, candidates, winner, started, load_start)
+    path = write_header(args, pipeline, generator, params, family, candidates, winner, started, load_start,
+                        [label for label, _ in size_sets])
     result = {"pipeline": pipeline, "target": args.target, "family": family, "measured": True,
               "load_start": load_start, "load_end": load_average(), "winner": winner.name, "header": path,
               "median_ms": {c.name: (c.median() if c.times else None) for c in candidates},
               "ratio_to_hand": {c.name: (c.ratio_to(hand) if c.times else None) for c in candidates},
               "times_ms": {c.name: c.times for c in candidates},
               "errors": {c.name: c.error for c in candidates if c.error},
-              "not_eligible": {c.name: c.checkin_error[-500:] for c in candidates if c.checkin_error}}
+              "not_eligible": {c.name: (c.checkin_error or c.size_error)[-500:]
+                               for c in candidates if c.checkin_error or c.size_error}}
     log(f"{pipeline}: winner {winner.name} -> {os.path.relpath(path, REPO)}")
     return result
 

@@ -2,7 +2,8 @@
 # tune.smoke: schedules/tune/tune.py with a tiny search on two small pipelines, into a scratch folder:
 #  1. seqcnn_dense_grad_weight, one register-block candidate (x_block=4) kept with --winner;
 #  2. seqcnn_dense_grad_input, Mullapudi2016 kept with --winner, so its emitted schedule is checked in;
-#  3. pecnn_readout, Li2018 kept with --winner: Li2018 emits no declarations, which tune.py adds.
+#  3. pecnn_readout, Li2018 kept with --winner: Li2018 emits no declarations, which tune.py adds; its
+#     schedule is valid at the estimate only, which the size check (SMALL_SIZES) reports.
 # The tool itself runs each candidate and the hand schedule on the same random input and refuses a candidate
 # whose output differs; this script checks that both candidates passed that comparison, that the headers
 # and the index name the winners, and that they compile and are found by target family in a C++ program.
@@ -36,7 +37,12 @@ results = [json.loads(line) for line in open(sys.argv[1])]
 print(json.dumps(results, indent=1))
 assert [r["winner"] for r in results] == ["hand x_block=4", "Mullapudi2016", "Li2018"]
 assert all(not r["errors"] and all(v is not None for v in r["median_ms"].values()) for r in results)
+# Li2018's pecnn_readout schedule is right at the estimate and reads out of bounds at the tiny sizes: the
+# size check must see it (it won above only because --winner forced it).
+assert "at tiny sizes it fails" in results[2]["not_eligible"]["Li2018"], results[2]["not_eligible"]
 PY
+grep -q "pecnn_readout: Li2018 output vs hand: max relative difference .* at odd sizes" "$out/log3" ||
+    fail "Li2018 was not compared with the hand schedule at the odd sizes"
 weight="$out/x86-64-avx512/seqcnn_dense_grad_weight.h"
 input="$out/x86-64-avx512/seqcnn_dense_grad_input.h"
 grep -q '"seqcnn_dense_grad_weight", "x86-64-avx512", TunedMethod::hand, 4, nullptr' "$weight" ||
