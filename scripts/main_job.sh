@@ -12,7 +12,7 @@
 #                planted effects of binding on accessibility), train-seq, evaluate-seq, then causeway deepmr
 #                on every TF against CA, scored against the planted effects beside the naive correlation
 # then prints the headline numbers and where the figures are. Any failing step stops the job with its name
-# and exit status. About 5 minutes on 2 idle cores (train about 90 s, epigenesis 80 s, optimize 145 s), plus
+# and exit status. About 5 minutes on 2 idle cores (train about 35 s, epigenesis 56 s, optimize 58 s), plus
 # the Deep MR world (see deepmr_world.sh for its timings).
 #
 # Usage: scripts/main_job.sh [options] [OUT_DIR]        (OUT_DIR: out/ by default)

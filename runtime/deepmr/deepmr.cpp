@@ -331,11 +331,24 @@ DeepmrSummary deepmr_run(const DeepmrOptions &o) {
     // The work folder and the settings its files were made with.
     study::make_output_folder(o.out);
     const std::string work = o.out + "/work";
-    study::make_output_folder(work);
-    const nlohmann::ordered_json settings = work_settings(o, config);
-    const std::string settings_path = work + "/settings.json";
-    guard_work_settings(settings_path, settings);
+    auto unit_path = [&](size_t e, const std::string &region_name) {
+        return work + "/" + study::file_safe_name(o.exposures[e]) + "/" + study::file_safe_name(region_name) +
+               ".tsv";
+    };
+    // Creates the folder, guards its settings and removes what a SIGKILL left half-written: the temporaries
+    // of the unit files and of this run's outputs (a rerun would otherwise leave them beside the results).
+    std::vector<std::string> unit_files;
+    for (size_t e = 0; e < o.exposures.size(); ++e)
+        for (const std::string &name : sampled[e]) unit_files.push_back(unit_path(e, name));
+    open_work_folder(work, work_settings(o, config), unit_files);
     for (const std::string &e : o.exposures) study::make_output_folder(work + "/" + study::file_safe_name(e));
+    std::vector<std::string> outputs;
+    for (const char *table : {"effects.tsv.gz", "regions.tsv", "exposures.tsv", "naive.tsv", "summary.md"})
+        outputs.push_back(o.out + "/" + table);
+    for (const char *figure :
+         {"region_estimates_density", "exposure_estimates", "median_region_scatter", "planted_vs_estimated"})
+        for (const char *extension : {".png", ".svg"}) outputs.push_back(o.out + "/" + figure + extension);
+    remove_stale_temporaries(outputs);
     summary.seconds_io += seconds_since(io_start);
 
     SeqcnnNetwork network(model);
@@ -360,8 +373,7 @@ DeepmrSummary deepmr_run(const DeepmrOptions &o) {
         for (const std::string &name : sampled[e]) {
             if (!units.contains(unit++)) continue;
             const IsmRegion &region = regions[region_by_name.at(name)];
-            const std::string path = work + "/" + study::file_safe_name(o.exposures[e]) + "/" +
-                                     study::file_safe_name(name) + ".tsv";
+            const std::string path = unit_path(e, name);
             RegionResult result;
             result.exposure = o.exposures[e];
             result.region = name;

@@ -198,7 +198,21 @@ resume)
     done_before=$(find "$work/killed/work" -name '*.tsv' ! -name settings.json | wc -l)
     # Every finished work file is whole: the uninterrupted run's bytes.
     while read -r f; do same "$work/whole/$f" "$work/killed/$f"; done < <(cd "$work/killed" && find work -name '*.tsv')
+    # What a SIGKILL leaves half-written, planted: temporaries of an unfinished unit, of the settings and of
+    # an output go; a temporary of something deepmr does not write, or not in mkstemp's pattern, stays.
+    unfinished=$(comm -23 <(cd "$work/whole" && find work -name '*.tsv' | sort) \
+        <(cd "$work/killed" && find work -name '*.tsv' | sort) | head -1)
+    [ -n "$unfinished" ] || fail "no unfinished unit to plant a temporary of"
+    : >"$work/killed/$unfinished.tmp.Ab12Cd"
+    : >"$work/killed/work/settings.json.tmp.Qq1Ww2"
+    : >"$work/killed/regions.tsv.tmp.Zz9Yy8"
+    : >"$work/killed/notes.txt.tmp.Ab12Cd"
+    : >"$work/killed/regions.tsv.tmp.Ab12"
     regions_per_exposure=40 samples=40 deepmr 0 --out "$work/killed" --shard 2/2
+    [ -e "$work/killed/notes.txt.tmp.Ab12Cd" ] && [ -e "$work/killed/regions.tsv.tmp.Ab12" ] ||
+        fail "deepmr removed a temporary that is not one of its outputs"
+    rm "$work/killed/notes.txt.tmp.Ab12Cd" "$work/killed/regions.tsv.tmp.Ab12"
+    [ -z "$(find "$work/killed" -name '*.tmp.*')" ] || fail "stale temporaries left: $(find "$work/killed" -name '*.tmp.*')"
     same_folder "$work/whole" "$work/killed"
     # The rerun computed only what the killed one had not finished.
     total=$(find "$work/whole/work" -name '*.tsv' | wc -l)
