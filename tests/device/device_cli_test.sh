@@ -2,12 +2,14 @@
 # End-to-end tests of --device (causeway/device.h): bad choices fail clearly, with exit status 1 and no
 # output left behind; auto falls back to the CPU without a GPU; --version names the compiled targets; and,
 # where a GPU is present, predictions on it match PyTorch's golden files as the CPU's do.
-# Usage: device_cli_test.sh CASE CAUSEWAY PROBE SOURCE_DIR WITH_CUDA
+# Usage: device_cli_test.sh CASE CAUSEWAY PROBE SOURCE_DIR WITH_CUDA CPU_FAMILY
+#   CPU_FAMILY: the build's CPU target family, x86 or arm64 (an arm64 cross build runs this under qemu).
 case_name=$1
 causeway=$2
 probe=$3
 source_dir=$4
 with_cuda=$5
+cpu_family=$6
 source "$source_dir/tests/cli_harness.sh"
 fixtures="$source_dir/tests/pecnn/fixtures"
 model="$fixtures/c12_depth2_mean.model.safetensors"
@@ -52,7 +54,7 @@ auto_without_gpu)
     ;;
 version)
     run 0 "$causeway" --version
-    contains "$work/out" "compiled targets: x86"
+    contains "$work/out" "compiled targets: $cpu_family"
     if [ "$with_cuda" = ON ]; then
         contains "$work/out" "cuda (x86-64-linux-sse41-cuda-cuda_capability_"
     elif grep -q cuda "$work/out"; then
