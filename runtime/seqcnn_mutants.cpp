@@ -659,15 +659,30 @@ double seqcnn_incremental_flops(const SeqcnnConfig &c, int64_t evaluations) {
     return per_evaluation * static_cast<double>(evaluations);
 }
 
-std::vector<MutantEffects> seqcnn_mutant_batches(SeqcnnNetwork &network,
-                                                 const std::vector<MutantWindow> &windows,
-                                                 const MutantBatchOptions &o) {
+struct MutantBatchSession::State {
+    SeqcnnNetwork &network;
+    const MutantBatchOptions options; // IncrementalEvaluation keeps a reference to it
+    std::unique_ptr<IncrementalEvaluation> evaluation;
+    int evaluation_windows = 0; // reference windows per batch of the evaluation made
+};
+
+MutantBatchSession::MutantBatchSession(SeqcnnNetwork &network, MutantBatchOptions options)
+    : state_(new State{network, std::move(options), nullptr, 0}) {
     const SeqcnnConfig &c = network.config();
+    const MutantBatchOptions &o = state_->options;
     if (o.samples < 0) fail("mutant batch: samples must be >= 0, got {}", o.samples);
     if (o.tasks.empty()) fail("mutant batch: no tasks requested");
     for (int t : o.tasks)
         if (t < 0 || t >= c.num_tasks())
             fail("mutant batch: task index {} out of range (the model has {})", t, c.num_tasks());
+}
+
+MutantBatchSession::~MutantBatchSession() = default;
+
+std::vector<MutantEffects> MutantBatchSession::run(const std::vector<MutantWindow> &windows) {
+    SeqcnnNetwork &network = state_->network;
+    const MutantBatchOptions &o = state_->options;
+    const SeqcnnConfig &c = network.config();
     if (!o.substitutions.empty() && windows.size() != 1)
         fail("mutant batch: MutantBatchOptions::substitutions with {} windows (give each window its own)",
              windows.size());
@@ -681,18 +696,24 @@ std::vector<MutantEffects> seqcnn_mutant_batches(SeqcnnNetwork &network,
         acc.emplace_back(static_cast<int64_t>(effects.back().position.size()), tasks);
     }
     if (o.incremental && !windows.empty()) {
-        // As many windows per reference batch as fit the memory budget (at least one).
+        // As many windows per reference batch as fit the memory budget (at least one), and no more than
+        // a call has: the evaluation is made again only when a call has more windows than it holds.
         const int64_t per_window =
             bytes_per_slot(network) * std::max(o.samples, 1) * (o.reverse_complement ? 2 : 1);
-        const int per_call = static_cast<int>(
+        const int wanted = static_cast<int>(
             std::clamp<int64_t>(std::min<int64_t>(kReferenceBytesPerCall / per_window, kWindowsPerCall), 1,
                                 static_cast<int64_t>(windows.size())));
-        IncrementalEvaluation evaluation(network, o, per_call);
+        if (!state_->evaluation || state_->evaluation_windows < wanted) {
+            state_->evaluation.reset(); // its memory goes before the next is made
+            state_->evaluation = std::make_unique<IncrementalEvaluation>(network, o, wanted);
+            state_->evaluation_windows = wanted;
+        }
+        const int per_call = state_->evaluation_windows;
         for (size_t first = 0; first < windows.size(); first += per_call) {
             const size_t last = std::min(windows.size(), first + per_call);
             std::vector<const float *> references;
             for (size_t w = first; w < last; ++w) references.push_back(windows[w].reference);
-            evaluate_incremental(evaluation, c, references, o, &effects[first], &acc[first]);
+            evaluate_incremental(*state_->evaluation, c, references, o, &effects[first], &acc[first]);
         }
     } else {
         for (size_t w = 0; w < windows.size(); ++w)
@@ -700,6 +721,12 @@ std::vector<MutantEffects> seqcnn_mutant_batches(SeqcnnNetwork &network,
     }
     for (size_t w = 0; w < windows.size(); ++w) finish_effects(effects[w], acc[w], o.samples);
     return effects;
+}
+
+std::vector<MutantEffects> seqcnn_mutant_batches(SeqcnnNetwork &network,
+                                                 const std::vector<MutantWindow> &windows,
+                                                 const MutantBatchOptions &o) {
+    return MutantBatchSession(network, o).run(windows);
 }
 
 MutantEffects seqcnn_mutant_batch(SeqcnnNetwork &network, const float *reference,

@@ -518,7 +518,9 @@ ScoreVariantsSummary seqcnn_score_variants(const ScoreVariantsOptions &o) {
     Progress progress("score-variants", static_cast<int64_t>(variants.size()));
     int64_t done = 0;
     // Windows go to the mutant batch in chunks, so that their reference passes share batches (the
-    // reference pass is most of the work when each window holds one variant) and progress moves.
+    // reference pass is most of the work when each window holds one variant) and progress moves; one
+    // session keeps the evaluation's memory and masks from chunk to chunk.
+    MutantBatchSession session(network, batch);
     constexpr size_t kWindowsPerChunk = 64;
     for (size_t first = 0; first < windows.size(); first += kWindowsPerChunk) {
         const size_t last = std::min(windows.size(), first + kWindowsPerChunk);
@@ -534,7 +536,7 @@ ScoreVariantsSummary seqcnn_score_variants(const ScoreVariantsOptions &o) {
         for (size_t w = first; w < last; ++w)
             chunk.push_back(MutantWindow{one_hot[w - first].data(), windows[w].substitutions});
         const auto start = std::chrono::steady_clock::now();
-        const std::vector<MutantEffects> effects = seqcnn_mutant_batches(network, chunk, batch);
+        const std::vector<MutantEffects> effects = session.run(chunk);
         summary.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         for (size_t w = first; w < last; ++w) {
             const MutantEffects &e = effects[w - first];

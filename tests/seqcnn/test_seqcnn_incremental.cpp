@@ -187,6 +187,30 @@ TEST_P(SeqcnnIncremental, WindowsBatchedTogetherEqualOneByOneAndNaive) {
     }
     // Different windows, different effects: the batch does not mix them up.
     EXPECT_NE(together[0].reference_mean, together[1].reference_mean);
+
+    // One session over calls of different sizes (score-variants' chunks): its evaluation is made for one
+    // window, made again for two, reused for one (fewer windows than it holds), made again for three;
+    // every call's effects are those of a call alone, and the last call, the whole set again after all
+    // that reuse, gives exactly the one-shot call's bytes.
+    MutantBatchSession session(network, options);
+    const std::vector<std::vector<size_t>> calls = {{0}, {1, 2}, {2}, {0, 1, 2}};
+    for (const std::vector<size_t> &call : calls) {
+        std::vector<MutantWindow> chunk;
+        for (size_t w : call) chunk.push_back(windows[w]);
+        const std::vector<MutantEffects> got = session.run(chunk);
+        ASSERT_EQ(got.size(), call.size());
+        for (size_t i = 0; i < call.size(); ++i) {
+            const MutantEffects &want = together[call[i]];
+            EXPECT_EQ(got[i].position, want.position) << "window " << call[i];
+            expect_near(got[i].beta, want.beta, 1e-6, "beta, session vs one call");
+            expect_near(got[i].se, want.se, 1e-6, "se, session vs one call");
+            expect_near(got[i].reference_mean, want.reference_mean, 1e-6, "reference_mean, session vs one call");
+            if (call.size() == windows.size()) {
+                EXPECT_EQ(got[i].beta, want.beta) << "window " << call[i] << ": not the one-shot call's bytes";
+                EXPECT_EQ(got[i].se, want.se) << "window " << call[i];
+            }
+        }
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, SeqcnnIncremental,
