@@ -388,10 +388,9 @@ BigWigWriter::BigWigWriter(std::string path, const std::vector<ChromosomeLength>
         fail("internal: bigWig layout of {} items per block, {} per index node: {}", items_per_block,
              index_block_size, path_);
     temp_path_ = path_ + ".tmp.XXXXXX";
-    int fd = mkstemp(temp_path_.data());
+    int fd = make_registered_temporary(temp_path_, &temp_slot_);
     if (fd < 0) fail("cannot create output file: {}: {}", path_, std::strerror(errno));
     ::close(fd);
-    temp_slot_ = register_temporary(temp_path_);
     try {
         bigWigFile_t *file = bwOpen(temp_path_.c_str(), nullptr, "w");
         if (!file) fail("cannot open output file: {}", path_);

@@ -82,6 +82,11 @@ bool is_atomic_temporary_name(const std::string &name);
 int register_temporary(const std::string &path);
 void unregister_temporary(int slot);
 
+// mkstemp(pattern) and register_temporary of the name it made, with SIGINT, SIGTERM and SIGHUP held back
+// in between (one arriving inside the file's creation would otherwise find the name not yet registered and
+// leave the file behind). Returns the descriptor, or -1 with errno set; *slot as register_temporary's.
+int make_registered_temporary(std::string &pattern, int *slot);
+
 // Memory-mapped inputs register their ranges: a SIGBUS inside one (the file was truncated on disk while in
 // use) is reported as "<path> changed on disk while in use" with exit status 1 instead of a crash.
 int register_mapping(const void *begin, size_t bytes, const std::string &path);
