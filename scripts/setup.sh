@@ -20,7 +20,7 @@ packages=(
 # runtimes, clang-tidy) and configures warnings as errors plus the fuzz runs and the ASan+UBSan suite.
 hardening=(-DCAUSEWAY_WERROR=OFF -DCAUSEWAY_HARDENING_TESTS=OFF -DCAUSEWAY_SANITIZER_SUITE=OFF)
 # CI also builds the CUDA variants of every pipeline (no CUDA toolkit needed; their tests skip without a GPU).
-# It adds the arm64 cross build and its qemu-aarch64 suite too (ctest arm64.suite, ~30 minutes of CI's
+# It adds the arm64 cross build and its qemu-aarch64 suite too (ctest arm64.suite, ~25 minutes of CI's
 # time): the cross compiler and qemu from the host's packages, the arm64 libraries in a sysroot folder
 # (scripts/arm64_sysroot.sh), never in the host's package set. `--with-reference --no-arm64` leaves it out.
 targets=()
